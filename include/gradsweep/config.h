@@ -1,0 +1,140 @@
+/* The resolved configuration of one run, the named kinds it refers to, and the key table.
+ * The key table is the single description of every spec key: the parser, validation, canonical
+ * run identity, HDF5 attributes, `--help` and docs all read it. No parsing or I/O here. */
+#ifndef GRADSWEEP_CONFIG_H
+#define GRADSWEEP_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Named kinds: X(enum, "spec name"). Order is the storage order; append only. */
+#define GS_ACT_LIST(X)                                                                             \
+    X(GS_ACT_LINEAR, "linear")                                                                     \
+    X(GS_ACT_TANH, "tanh")                                                                         \
+    X(GS_ACT_SIGMOID, "sigmoid")                                                                   \
+    X(GS_ACT_RELU, "relu")
+
+#define GS_INIT_LIST(X)                                                                            \
+    X(GS_INIT_NORMAL, "normal")                                                                    \
+    X(GS_INIT_NORMAL_STD, "normal_std")
+
+#define GS_LOSS_LIST(X)                                                                            \
+    X(GS_LOSS_MSE, "mse")                                                                          \
+    X(GS_LOSS_CROSS_ENTROPY, "cross_entropy")
+
+#define GS_OPT_LIST(X) X(GS_OPT_SGD, "sgd")
+
+#define GS_DATAKIND_LIST(X)                                                                        \
+    X(GS_DATA_GAUSSIAN_MIXTURE, "gaussian_mixture")                                                \
+    X(GS_DATA_HDF5, "hdf5")
+
+#define GS_DTYPE_LIST(X)                                                                           \
+    X(GS_DTYPE_FLOAT32, "float32")                                                                 \
+    X(GS_DTYPE_FLOAT64, "float64")
+
+#define GS_ENUM_DECL(e, s) e,
+typedef enum { GS_ACT_LIST(GS_ENUM_DECL) GS_ACT__COUNT } gs_act;
+typedef enum { GS_INIT_LIST(GS_ENUM_DECL) GS_INIT__COUNT } gs_init;
+typedef enum { GS_LOSS_LIST(GS_ENUM_DECL) GS_LOSS__COUNT } gs_loss;
+typedef enum { GS_OPT_LIST(GS_ENUM_DECL) GS_OPT__COUNT } gs_opt;
+typedef enum { GS_DATAKIND_LIST(GS_ENUM_DECL) GS_DATA__COUNT } gs_datakind;
+typedef enum { GS_DTYPE_LIST(GS_ENUM_DECL) GS_DTYPE__COUNT } gs_dtype;
+#undef GS_ENUM_DECL
+
+/* Name tables, NULL-terminated, indexed by the enum: gs_act_names[GS_ACT_TANH] == "tanh". */
+extern const char *const gs_act_names[];
+extern const char *const gs_init_names[];
+extern const char *const gs_loss_names[];
+extern const char *const gs_opt_names[];
+extern const char *const gs_datakind_names[];
+extern const char *const gs_dtype_names[];
+
+#define GS_PATH_MAX 512
+#define GS_NAME_MAX 128
+
+/* Everything that determines one run's training (data + model + train sections). Two runs with
+ * equal configs, replicate and master seed are bitwise identical. */
+typedef struct {
+    /* data */
+    int data_kind;           /* gs_datakind */
+    int64_t data_classes;    /* gaussian_mixture: number of classes */
+    int64_t data_dim;        /* gaussian_mixture: input dimension */
+    int64_t data_samples;    /* gaussian_mixture: number of samples */
+    double data_separation;  /* gaussian_mixture: class means ~ N(0, separation^2 I) */
+    char data_path[GS_PATH_MAX]; /* hdf5: file path as written in the spec */
+    char data_x[GS_NAME_MAX];    /* hdf5: dataset with inputs [n, d] */
+    char data_y[GS_NAME_MAX];    /* hdf5: dataset with int labels [n] or float targets [n, k] */
+    /* model */
+    int64_t depth;   /* hidden layers; the net has depth + 1 weight matrices */
+    int64_t width;   /* units per hidden layer */
+    int activation;  /* gs_act */
+    int init;        /* gs_init */
+    double sigma_w;  /* weight scale (see gs_init) */
+    double sigma_b;  /* bias std; biases exactly 0 when 0 */
+    /* train */
+    int64_t steps;   /* optimizer steps */
+    int64_t batch;   /* minibatch size; 0 means full batch ("full") */
+    int optimizer;   /* gs_opt */
+    double lr;       /* learning rate */
+    int loss;        /* gs_loss */
+} gs_run_config;
+
+typedef enum {
+    GS_KEY_INT,   /* int64_t; scalar integer */
+    GS_KEY_REAL,  /* double */
+    GS_KEY_ENUM,  /* int, value indexes key->names */
+    GS_KEY_STR,   /* char[size] */
+    GS_KEY_BATCH, /* int64_t, integer >= 1 or "full" (stored as 0) */
+} gs_key_type;
+
+/* One spec key of the data/model/train sections. */
+typedef struct {
+    const char *path;          /* "model.depth" */
+    gs_key_type type;
+    size_t offset;             /* offsetof(gs_run_config, field) */
+    size_t size;               /* sizeof the field (GS_KEY_STR: buffer size) */
+    const char *const *names;  /* GS_KEY_ENUM: NULL-terminated value names */
+    const char *dflt;          /* default as spec text, or NULL when required */
+    double min, max;           /* allowed numeric range (inclusive) */
+    int only_kind;             /* data keys: the data kind that uses the key, or -1 for all */
+    const char *help;          /* one line for --help and docs */
+} gs_key;
+
+/* The key table, terminated by an entry with path == NULL. */
+extern const gs_key gs_keys[];
+
+/* Number of entries in gs_keys (without the terminator). */
+size_t gs_key_count(void);
+
+/* Looks up a key by its dotted path; NULL when unknown. */
+const gs_key *gs_key_find(const char *path);
+
+/* Formats the value of key k in cfg canonically into buf (integers in decimal, reals with "%.17g",
+ * enums and strings by name, batch 0 as "full"). Returns buf. */
+char *gs_key_format(const gs_key *k, const gs_run_config *cfg, char *buf, size_t n);
+
+/* Fills cfg with every key's default (keys without a default are zeroed). */
+void gs_config_defaults(gs_run_config *cfg);
+
+/* Output width of the readout: classes for label data, k for regression targets. Resolved when the
+ * data set is known (gs_data), so not part of the config. */
+
+/* Storage of recorded tensors and statistics (the `record` section, global to a sweep). */
+typedef struct {
+    int64_t every;          /* per-layer statistics every k steps (step % every == 0) */
+    int64_t *grad_steps;    /* sorted, unique explicit snapshot steps (may exceed steps - 1) */
+    size_t n_grad_steps;
+    int64_t grad_every;     /* {every: k}: also every k-th step; 0 = off */
+    int64_t grad_log;       /* {log: n}: also n log-spaced steps incl. first and last; 0 = off */
+    int weights;            /* also store weights at the snapshot steps */
+    int dtype;              /* gs_dtype: storage precision of tensors */
+} gs_record;
+
+/* Snapshot steps of a run with `steps` steps: writes the sorted unique steps in [0, steps) into
+ * out (capacity cap) and returns how many there are (may be > cap: call with cap 0 to size). */
+size_t gs_record_snapshot_steps(const gs_record *rec, int64_t steps, int64_t *out, size_t cap);
+
+/* Number of statistics rows a run of `steps` steps records when it does not stop early. */
+int64_t gs_record_stat_rows(const gs_record *rec, int64_t steps);
+
+#endif

@@ -1,0 +1,38 @@
+/* The parallel driver: trains a plan's runs on OpenMP threads (most expensive first, dynamic
+ * schedule) and feeds finished results through a bounded queue to one writer thread that owns
+ * the store. Prints nothing: progress is exposed as counters a caller can poll. */
+#ifndef GRADSWEEP_DRIVER_H
+#define GRADSWEEP_DRIVER_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "gradsweep/spec.h"
+#include "gradsweep/status.h"
+#include "gradsweep/store.h"
+
+/* Counters updated by the driver while it runs; safe to read from another thread. */
+typedef struct {
+    atomic_size_t total;     /* runs to train this session (plan runs minus committed ones) */
+    atomic_size_t skipped;   /* runs already committed (resume) */
+    atomic_size_t done;      /* runs finished this session (ok + diverged) */
+    atomic_size_t diverged;  /* of which diverged */
+    atomic_size_t committed; /* runs committed to disk this session */
+    atomic_int finished;     /* set when the driver returns */
+} gs_progress;
+
+typedef struct {
+    int threads;              /* OpenMP worker threads (>= 1) */
+    size_t queue_cap;         /* bounded queue capacity in results (0: 2 * threads) */
+    const atomic_int *stop;   /* set asynchronously (signal) to stop taking runs; may be NULL */
+    gs_progress *progress;    /* may be NULL */
+} gs_driver_opts;
+
+/* Trains every run of plan not yet committed in st and stores it. Preloads hdf5 data sets first
+ * (errors there fail the sweep before any training). Returns GS_OK when all runs are committed,
+ * GS_EINTR when *stop was raised (finished runs are committed), or the first error (a store error
+ * stops the sweep; runs committed so far stay valid). st stays open; the caller closes it. */
+gs_status gs_driver_run(const gs_plan *plan, gs_store *st, const gs_driver_opts *opts,
+                        gs_error *err);
+
+#endif

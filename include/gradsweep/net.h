@@ -1,0 +1,69 @@
+/* The fully-connected network core (float64): parameters, forward, loss, backward, SGD.
+ * All memory is allocated by gs_net_create; forward/backward/update never allocate and cannot
+ * fail. Glossary: B batch rows, L = depth + 1 weight layers, layer l maps n[l] -> n[l+1]
+ * (n[0] = input dim, n[1..depth] = width, n[L] = outputs). Matrices are row-major. */
+#ifndef GRADSWEEP_NET_H
+#define GRADSWEEP_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "gradsweep/config.h"
+#include "gradsweep/status.h"
+
+typedef struct {
+    size_t n_layers;      /* L = depth + 1 */
+    size_t *n;            /* [L + 1] layer widths */
+    size_t max_batch;     /* B */
+    double *params;       /* all weights then biases, one block */
+    double *grads;        /* same layout as params */
+    double **w, **b;      /* [L] views: w[l] [n[l+1]][n[l]], b[l] [n[l+1]] */
+    double **dw, **db;    /* [L] views into grads */
+    double **h;           /* [L] pre-activations [B][n[l+1]] (h[L-1] = logits / outputs) */
+    double **a;           /* [L] post-activations [B][n[l+1]] of hidden layers (a[L-1] unused) */
+    double *delta;        /* scratch [B][max n] back-propagated dL/dh */
+    double *delta2;       /* scratch [B][max n] */
+    double *prob;         /* [B][n[L]] softmax probabilities (cross entropy) */
+    int act;              /* gs_act */
+    int loss;             /* gs_loss */
+    size_t n_params;
+} gs_net;
+
+/* Creates a net for cfg (depth, width, activation, loss) with input dim d_in, output dim d_out and
+ * room for batches of up to max_batch rows. Parameters are zero until gs_net_init. */
+gs_status gs_net_create(gs_net **out, const gs_run_config *cfg, size_t d_in, size_t d_out,
+                        size_t max_batch, gs_error *err);
+
+/* Frees a net; NULL is a no-op. */
+void gs_net_destroy(gs_net *net);
+
+/* Draws parameters from rng per cfg->init / sigma_w / sigma_b: normal: W ~ N(0, sigma_w^2/fan_in);
+ * normal_std: W ~ N(0, sigma_w^2); b ~ N(0, sigma_b^2), exactly 0 when sigma_b == 0 (no draws).
+ * Layers in order 0..L-1, each W row-major then b. */
+void gs_net_init(gs_net *net, const gs_run_config *cfg, gsl_rng *rng);
+
+/* Activation value and derivative (by enum). */
+double gs_act_f(int act, double x);
+double gs_act_df(int act, double x);
+
+/* Forward pass on x [B][n0]; fills h and a. */
+void gs_net_forward(gs_net *net, const double *x, size_t B);
+
+/* Loss of the last forward pass, averaged over the batch. Cross entropy: -mean log softmax(h)[y]
+ * (needs labels). MSE: mean over batch and outputs of (out - t)^2, t = y row or one-hot(label)
+ * (the torch.nn.MSELoss convention). Exactly one of labels / targets is non-NULL. Also stores the
+ * loss gradient dL/dout in net->delta for gs_net_backward. */
+double gs_net_loss(gs_net *net, const int32_t *labels, const double *targets, size_t B);
+
+/* Backward pass from the loss gradient left by gs_net_loss, for the same x; fills dw, db. */
+void gs_net_backward(gs_net *net, const double *x, size_t B);
+
+/* Frobenius norm of dW_l for each layer into norms[L]. */
+void gs_net_grad_norms(const gs_net *net, double *norms);
+
+/* Plain SGD: params -= lr * grads. */
+void gs_net_sgd(gs_net *net, double lr);
+
+#endif

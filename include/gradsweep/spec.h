@@ -1,0 +1,80 @@
+/* Sweep specs: parse a YAML spec (+ command-line overrides), validate it against the key table,
+ * and expand it into a plan of runs with stable content-hash ids and derived seeds.
+ * Runs nothing and touches no HDF5. */
+#ifndef GRADSWEEP_SPEC_H
+#define GRADSWEEP_SPEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gradsweep/config.h"
+#include "gradsweep/status.h"
+
+#define GS_RUN_ID_LEN 16 /* hex characters */
+
+/* One sweep axis: a key of the table and its values, in spec order. */
+typedef struct {
+    const gs_key *key;
+    size_t n_values;
+    char **values; /* canonical text of each value, as gs_key_format would print it */
+} gs_axis;
+
+/* One run of the plan. */
+typedef struct {
+    char id[GS_RUN_ID_LEN + 1]; /* hex of the 64-bit hash of canonical config + replicate */
+    uint64_t seed;              /* gsl_rng seed, in [1, 2^32 - 1]; from (master seed, id) */
+    int64_t replicate;          /* 0 .. replicates - 1 */
+    size_t index;               /* position in grid order (axes in spec order, replicate last) */
+    double cost;                /* estimated flops of training (6 * sum n_in*n_out * batch * steps) */
+    gs_run_config cfg;
+} gs_run;
+
+/* A parsed, validated and expanded spec. */
+typedef struct {
+    char *name;             /* spec `name` */
+    uint64_t master_seed;   /* spec `seed` */
+    int64_t replicates;     /* spec `replicates` (>= 1) */
+    gs_record record;       /* spec `record` section */
+    size_t n_axes;
+    gs_axis *axes;          /* swept keys, in spec order (overrides that create an axis last) */
+    size_t n_runs;
+    gs_run *runs;           /* grid order */
+    char *resolved_yaml;    /* the spec after overrides with every default filled in */
+    char *source_path;      /* the spec file as given */
+} gs_plan;
+
+/* Parses the spec at path, applies overrides ("model.depth=4,8": replaces or creates an axis;
+ * one value makes the key a scalar), validates and expands it. Errors are GS_ESPEC with messages
+ * "FILE:LINE: KEY: what is wrong (did you mean 'X'?)" (overrides name "command line" instead of a
+ * file position); GS_EIO when the file cannot be read. On success *out owns a new plan. */
+gs_status gs_plan_load(gs_plan **out, const char *path, const char *const *overrides,
+                       size_t n_overrides, gs_error *err);
+
+/* Same as gs_plan_load, from YAML text in memory; `name` stands for the file in messages. */
+gs_status gs_plan_parse(gs_plan **out, const char *text, size_t len, const char *name,
+                        const char *const *overrides, size_t n_overrides, gs_error *err);
+
+/* Frees a plan; NULL is a no-op. */
+void gs_plan_destroy(gs_plan *plan);
+
+/* Canonical text of a run config + replicate: "key=value\n" lines for every key whose value differs
+ * from its default (and is used by the run's data kind), sorted by key, then "replicate=R\n".
+ * Keys at their default do not enter the id, so a later version that adds a key with a neutral
+ * default keeps every existing id. Returns the number of characters needed (like snprintf). */
+size_t gs_run_canonical(const gs_run_config *cfg, int64_t replicate, char *buf, size_t n);
+
+/* 64-bit FNV-1a of bytes, finished with a 64-bit mixer (splitmix64 finaliser). */
+uint64_t gs_hash64(const void *data, size_t len);
+
+/* Seed of a run: mix(master seed, run-id hash) folded to [1, 2^32 - 1] (never 0: GSL maps 0 to a
+ * default seed, which would make two runs share a stream). */
+uint64_t gs_run_seed(uint64_t master_seed, uint64_t id_hash);
+
+/* Index of the run with the given id, or (size_t)-1. */
+size_t gs_plan_find(const gs_plan *plan, const char *id);
+
+/* Edit distance helper used for "did you mean": the candidate in names (NULL-terminated) closest
+ * to word, or NULL when none is within a distance of max(2, strlen(word) / 3). */
+const char *gs_nearest_name(const char *word, const char *const *names);
+
+#endif

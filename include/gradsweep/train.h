@@ -1,0 +1,57 @@
+/* Training one run: data, net, minibatches, the step loop and what it records. Single-threaded;
+ * no HDF5; all buffers sized at create time. */
+#ifndef GRADSWEEP_TRAIN_H
+#define GRADSWEEP_TRAIN_H
+
+#include <stddef.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "gradsweep/config.h"
+#include "gradsweep/data.h"
+#include "gradsweep/spec.h"
+#include "gradsweep/status.h"
+
+typedef enum { GS_RUN_OK = 0, GS_RUN_DIVERGED = 1 } gs_run_status;
+
+/* What one run produced; the writer stores it. Sized for the run when created, filled by
+ * gs_train_run. */
+typedef struct {
+    size_t n_layers;     /* L = depth + 1 */
+    size_t *fan_in;      /* [L] */
+    size_t *fan_out;     /* [L] */
+    size_t d_in, d_out;  /* resolved input and output dimension */
+    size_t cap_rows;     /* capacity of the statistics arrays */
+    size_t n_rows;       /* T: statistics rows recorded */
+    int64_t *step;       /* [T] */
+    double *loss;        /* [T] */
+    double *grad_norm;   /* [T][L] Frobenius norm of dL/dW_l */
+    size_t cap_snaps;    /* planned snapshot steps */
+    int64_t *snap_plan;  /* [cap_snaps] planned snapshot steps */
+    size_t n_snaps;      /* S: snapshots taken (fewer when the run diverged) */
+    double **grads;      /* [L] each [cap_snaps][fan_out][fan_in] */
+    double **weights;    /* [L] same, or NULL when record.weights is off */
+    int status;          /* gs_run_status */
+    int64_t diverged_step; /* -1 when not diverged */
+    int64_t steps_done;  /* steps completed (== cfg.steps when ok) */
+    double final_loss;   /* loss at the last executed step */
+    double grad_norm0_first, grad_norm0_last; /* grad_norm of layers 0 and L-1 at step 0 */
+} gs_result;
+
+/* Creates a result sized for run under rec, for a data set of dims d_in -> d_out. */
+gs_status gs_result_create(gs_result **out, const gs_run *run, const gs_record *rec, size_t d_in,
+                           size_t d_out, gs_error *err);
+void gs_result_destroy(gs_result *res);
+
+/* Trains one run. data is the preloaded data set for hdf5 runs and NULL for synthetic kinds
+ * (generated here from the run's RNG). One gsl_rng_mt19937 seeded with run->seed is the only
+ * source of randomness; draw order: data (synthetic), parameters (layer order), then one
+ * shuffle of the sample order per epoch for minibatches. If *stop becomes non-zero the run is
+ * abandoned and GS_EINTR returned. On success *out holds a new result. */
+gs_status gs_train_run(gs_result **out, const gs_run *run, const gs_record *rec,
+                       const gs_dataset *data, const atomic_int *stop, gs_error *err);
+
+/* Name of the GSL generator used for every run ("mt19937"). */
+const char *gs_train_rng_name(void);
+
+#endif
