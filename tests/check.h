@@ -60,7 +60,7 @@ static int check_count_;
         check_count_++;                                                                            \
         if (!(fabs(ca_ - cb_) <= (atol) + (rtol)*fabs(cb_))) {                                     \
             check_failures_++;                                                                     \
-            fprintf(stderr, "%s:%d: %s ~ %s failed: %.17g vs %.17g\n", __FILE__, __LINE__, #a, #b,  \
+            fprintf(stderr, "%s:%d: %s ~ %s failed: %.17g vs %.17g\n", __FILE__, __LINE__, #a, #b, \
                     ca_, cb_);                                                                     \
         }                                                                                          \
     } while (0)

@@ -56,27 +56,27 @@ extern const char *const gs_dtype_names[];
  * equal configs, replicate and master seed are bitwise identical. */
 typedef struct {
     /* data */
-    int data_kind;           /* gs_datakind */
-    int64_t data_classes;    /* gaussian_mixture: number of classes */
-    int64_t data_dim;        /* gaussian_mixture: input dimension */
-    int64_t data_samples;    /* gaussian_mixture: number of samples */
-    double data_separation;  /* gaussian_mixture: class means ~ N(0, separation^2 I) */
+    int data_kind;               /* gs_datakind */
+    int64_t data_classes;        /* gaussian_mixture: number of classes */
+    int64_t data_dim;            /* gaussian_mixture: input dimension */
+    int64_t data_samples;        /* gaussian_mixture: number of samples */
+    double data_separation;      /* gaussian_mixture: class means ~ N(0, separation^2 I) */
     char data_path[GS_PATH_MAX]; /* hdf5: file path as written in the spec */
     char data_x[GS_NAME_MAX];    /* hdf5: dataset with inputs [n, d] */
     char data_y[GS_NAME_MAX];    /* hdf5: dataset with int labels [n] or float targets [n, k] */
     /* model */
-    int64_t depth;   /* hidden layers; the net has depth + 1 weight matrices */
-    int64_t width;   /* units per hidden layer */
-    int activation;  /* gs_act */
-    int init;        /* gs_init */
-    double sigma_w;  /* weight scale (see gs_init) */
-    double sigma_b;  /* bias std; biases exactly 0 when 0 */
+    int64_t depth;  /* hidden layers; the net has depth + 1 weight matrices */
+    int64_t width;  /* units per hidden layer */
+    int activation; /* gs_act */
+    int init;       /* gs_init */
+    double sigma_w; /* weight scale (see gs_init) */
+    double sigma_b; /* bias std; biases exactly 0 when 0 */
     /* train */
-    int64_t steps;   /* optimizer steps */
-    int64_t batch;   /* minibatch size; 0 means full batch ("full") */
-    int optimizer;   /* gs_opt */
-    double lr;       /* learning rate */
-    int loss;        /* gs_loss */
+    int64_t steps; /* optimizer steps */
+    int64_t batch; /* minibatch size; 0 means full batch ("full") */
+    int optimizer; /* gs_opt */
+    double lr;     /* learning rate */
+    int loss;      /* gs_loss */
 } gs_run_config;
 
 typedef enum {
@@ -89,15 +89,15 @@ typedef enum {
 
 /* One spec key of the data/model/train sections. */
 typedef struct {
-    const char *path;          /* "model.depth" */
+    const char *path; /* "model.depth" */
     gs_key_type type;
-    size_t offset;             /* offsetof(gs_run_config, field) */
-    size_t size;               /* sizeof the field (GS_KEY_STR: buffer size) */
-    const char *const *names;  /* GS_KEY_ENUM: NULL-terminated value names */
-    const char *dflt;          /* default as spec text, or NULL when required */
-    double min, max;           /* allowed numeric range (inclusive) */
-    int only_kind;             /* data keys: the data kind that uses the key, or -1 for all */
-    const char *help;          /* one line for --help and docs */
+    size_t offset;            /* offsetof(gs_run_config, field) */
+    size_t size;              /* sizeof the field (GS_KEY_STR: buffer size) */
+    const char *const *names; /* GS_KEY_ENUM: NULL-terminated value names */
+    const char *dflt;         /* default as spec text, or NULL when required */
+    double min, max;          /* allowed numeric range (inclusive) */
+    int only_kind;            /* data keys: the data kind that uses the key, or -1 for all */
+    const char *help;         /* one line for --help and docs */
 } gs_key;
 
 /* The key table, terminated by an entry with path == NULL. */
@@ -109,8 +109,9 @@ size_t gs_key_count(void);
 /* Looks up a key by its dotted path; NULL when unknown. */
 const gs_key *gs_key_find(const char *path);
 
-/* Formats the value of key k in cfg canonically into buf (integers in decimal, reals with "%.17g",
- * enums and strings by name, batch 0 as "full"). Returns buf. */
+/* Formats the value of key k in cfg canonically into buf: integers in decimal, reals as the
+ * shortest "%.Ng" that reads back exactly, enums and strings by name, batch 0 as "full".
+ * Returns buf. */
 char *gs_key_format(const gs_key *k, const gs_run_config *cfg, char *buf, size_t n);
 
 /* Fills cfg with every key's default (keys without a default are zeroed). */
@@ -121,13 +122,13 @@ void gs_config_defaults(gs_run_config *cfg);
 
 /* Storage of recorded tensors and statistics (the `record` section, global to a sweep). */
 typedef struct {
-    int64_t every;          /* per-layer statistics every k steps (step % every == 0) */
-    int64_t *grad_steps;    /* sorted, unique explicit snapshot steps (may exceed steps - 1) */
+    int64_t every;       /* per-layer statistics every k steps (step % every == 0) */
+    int64_t *grad_steps; /* sorted, unique explicit snapshot steps (may exceed steps - 1) */
     size_t n_grad_steps;
-    int64_t grad_every;     /* {every: k}: also every k-th step; 0 = off */
-    int64_t grad_log;       /* {log: n}: also n log-spaced steps incl. first and last; 0 = off */
-    int weights;            /* also store weights at the snapshot steps */
-    int dtype;              /* gs_dtype: storage precision of tensors */
+    int64_t grad_every; /* {every: k}: also every k-th step; 0 = off */
+    int64_t grad_log;   /* {log: n}: also n log-spaced steps incl. first and last; 0 = off */
+    int weights;        /* also store weights at the snapshot steps */
+    int dtype;          /* gs_dtype: storage precision of tensors */
 } gs_record;
 
 /* Snapshot steps of a run with `steps` steps: writes the sorted unique steps in [0, steps) into

@@ -14,13 +14,13 @@
 
 /* An in-memory data set. Either labels (classification, k = classes) or targets (regression). */
 typedef struct {
-    size_t n;        /* samples */
-    size_t d;        /* input dimension */
-    size_t k;        /* output dimension: number of classes, or target width */
-    int has_labels;  /* 1: label[] is set; 0: y[] is set */
-    double *x;       /* [n][d] row-major */
-    int32_t *label;  /* [n], each in [0, k) ; NULL for regression */
-    double *y;       /* [n][k] row-major; NULL for classification */
+    size_t n;       /* samples */
+    size_t d;       /* input dimension */
+    size_t k;       /* output dimension: number of classes, or target width */
+    int has_labels; /* 1: label[] is set; 0: y[] is set */
+    double *x;      /* [n][d] row-major */
+    int32_t *label; /* [n], each in [0, k) ; NULL for regression */
+    double *y;      /* [n][k] row-major; NULL for classification */
 } gs_dataset;
 
 /* Allocates an empty data set of the given shape (x and label or y). */

@@ -22,10 +22,10 @@ typedef struct {
 } gs_progress;
 
 typedef struct {
-    int threads;              /* OpenMP worker threads (>= 1) */
-    size_t queue_cap;         /* bounded queue capacity in results (0: 2 * threads) */
-    const atomic_int *stop;   /* set asynchronously (signal) to stop taking runs; may be NULL */
-    gs_progress *progress;    /* may be NULL */
+    int threads;            /* OpenMP worker threads (>= 1) */
+    size_t queue_cap;       /* bounded queue capacity in results (0: 2 * threads) */
+    const atomic_int *stop; /* set asynchronously (signal) to stop taking runs; may be NULL */
+    gs_progress *progress;  /* may be NULL */
 } gs_driver_opts;
 
 /* Trains every run of plan not yet committed in st and stores it. Preloads hdf5 data sets first

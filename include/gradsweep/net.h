@@ -14,20 +14,20 @@
 #include "gradsweep/status.h"
 
 typedef struct {
-    size_t n_layers;      /* L = depth + 1 */
-    size_t *n;            /* [L + 1] layer widths */
-    size_t max_batch;     /* B */
-    double *params;       /* all weights then biases, one block */
-    double *grads;        /* same layout as params */
-    double **w, **b;      /* [L] views: w[l] [n[l+1]][n[l]], b[l] [n[l+1]] */
-    double **dw, **db;    /* [L] views into grads */
-    double **h;           /* [L] pre-activations [B][n[l+1]] (h[L-1] = logits / outputs) */
-    double **a;           /* [L] post-activations [B][n[l+1]] of hidden layers (a[L-1] unused) */
-    double *delta;        /* scratch [B][max n] back-propagated dL/dh */
-    double *delta2;       /* scratch [B][max n] */
-    double *prob;         /* [B][n[L]] softmax probabilities (cross entropy) */
-    int act;              /* gs_act */
-    int loss;             /* gs_loss */
+    size_t n_layers;   /* L = depth + 1 */
+    size_t *n;         /* [L + 1] layer widths */
+    size_t max_batch;  /* B */
+    double *params;    /* all weights then biases, one block */
+    double *grads;     /* same layout as params */
+    double **w, **b;   /* [L] views: w[l] [n[l+1]][n[l]], b[l] [n[l+1]] */
+    double **dw, **db; /* [L] views into grads */
+    double **h;        /* [L] pre-activations [B][n[l+1]] (h[L-1] = logits / outputs) */
+    double **a;        /* [L] post-activations [B][n[l+1]] of hidden layers (a[L-1] unused) */
+    double *delta;     /* scratch [B][max n] back-propagated dL/dh */
+    double *delta2;    /* scratch [B][max n] */
+    double *prob;      /* [B][n[L]] softmax probabilities (cross entropy) */
+    int act;           /* gs_act */
+    int loss;          /* gs_loss */
     size_t n_params;
 } gs_net;
 

@@ -25,22 +25,22 @@ typedef struct {
     uint64_t seed;              /* gsl_rng seed, in [1, 2^32 - 1]; from (master seed, id) */
     int64_t replicate;          /* 0 .. replicates - 1 */
     size_t index;               /* position in grid order (axes in spec order, replicate last) */
-    double cost;                /* estimated flops of training (6 * sum n_in*n_out * batch * steps) */
+    double cost; /* estimated flops of training (6 * sum n_in*n_out * batch * steps) */
     gs_run_config cfg;
 } gs_run;
 
 /* A parsed, validated and expanded spec. */
 typedef struct {
-    char *name;             /* spec `name` */
-    uint64_t master_seed;   /* spec `seed` */
-    int64_t replicates;     /* spec `replicates` (>= 1) */
-    gs_record record;       /* spec `record` section */
+    char *name;           /* spec `name` */
+    uint64_t master_seed; /* spec `seed` */
+    int64_t replicates;   /* spec `replicates` (>= 1) */
+    gs_record record;     /* spec `record` section */
     size_t n_axes;
-    gs_axis *axes;          /* swept keys, in spec order (overrides that create an axis last) */
+    gs_axis *axes; /* swept keys, in spec order (overrides that create an axis last) */
     size_t n_runs;
-    gs_run *runs;           /* grid order */
-    char *resolved_yaml;    /* the spec after overrides with every default filled in */
-    char *source_path;      /* the spec file as given */
+    gs_run *runs;        /* grid order */
+    char *resolved_yaml; /* the spec after overrides with every default filled in */
+    char *source_path;   /* the spec file as given */
 } gs_plan;
 
 /* Parses the spec at path, applies overrides ("model.depth=4,8": replaces or creates an axis;

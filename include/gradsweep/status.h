@@ -43,7 +43,8 @@ gs_status gs_error_set(gs_error *err, gs_status s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Prepends "prefix: " to err->msg (for adding context on the way up). Returns err->status. */
-gs_status gs_error_prefix(gs_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+gs_status gs_error_prefix(gs_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Resets err to GS_OK with an empty message. */
 void gs_error_clear(gs_error *err);

@@ -45,6 +45,15 @@ int gs_store_has_run(const gs_store *st, const char *id);
 /* Number of committed runs (including those from earlier sessions). */
 size_t gs_store_committed(const gs_store *st);
 
+/* Status counts over every committed run (earlier sessions included). */
+typedef struct {
+    size_t ok;
+    size_t diverged;
+} gs_store_counts;
+
+/* Fills *c with the counts of committed runs by status. */
+void gs_store_get_counts(const gs_store *st, gs_store_counts *c);
+
 /* Writes a finished run into the open segment (creating it when needed). Data is visible in the
  * output only after the next commit. */
 gs_status gs_store_add_run(gs_store *st, const gs_run *run, const gs_result *res, gs_error *err);

@@ -1,1 +1,577 @@
-int main(void) { return 0; }
+/* gradsweep command-line interface: subcommands run / list, help, version, exit codes, progress
+ * display and signal handling. The only part of gradsweep that prints or exits. */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gsl/gsl_errno.h>
+#include <omp.h>
+
+#include "gradsweep/config.h"
+#include "gradsweep/driver.h"
+#include "gradsweep/spec.h"
+#include "gradsweep/store.h"
+#include "gradsweep/train.h"
+
+#ifndef GS_VERSION_STRING
+#define GS_VERSION_STRING "0.0.0"
+#endif
+
+enum { EXIT_DONE = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_INTERRUPTED = 3 };
+
+/* Set by SIGINT/SIGTERM. A signal handler can reach nothing else, so this one flag is the only
+ * mutable global of the program; the library gets a pointer to it. */
+static atomic_int stop_flag;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    atomic_store(&stop_flag, 1);
+    static const char msg[] = "\ngradsweep: stopping: finishing the commit of finished runs "
+                              "(signal again to abort at once; --resume continues)\n";
+    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)w;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = (int)SA_RESETHAND; /* a second signal takes the default action */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static void print_names(FILE *f, const char *const *names)
+{
+    for (size_t i = 0; names[i]; i++)
+        fprintf(f, "%s%s", i ? " | " : "", names[i]);
+}
+
+static void usage_keys(FILE *f)
+{
+    fprintf(f, "\nSpec keys (data/model/train; a YAML list or {logspace|linspace: [a, b, n]} or "
+               "{values: [...]} makes a sweep axis):\n");
+    for (const gs_key *k = gs_keys; k->path; k++) {
+        fprintf(f, "  %-18s ", k->path);
+        if (k->type == GS_KEY_ENUM)
+            print_names(f, k->names);
+        else
+            fprintf(f, "%s",
+                    k->type == GS_KEY_INT     ? "integer"
+                    : k->type == GS_KEY_REAL  ? "real"
+                    : k->type == GS_KEY_BATCH ? "integer | full"
+                                              : "string");
+        fprintf(f, "%s%s%s  %s\n", k->dflt ? " (default " : " (required", k->dflt ? k->dflt : "",
+                ")", k->help);
+    }
+    fprintf(f, "  record.every       integer (default 1)  statistics every k steps\n"
+               "  record.grads       [steps] | {every: k} | {log: n}  gradient snapshots\n"
+               "  record.weights     true | false (default false)  also store weights\n"
+               "  record.dtype       ");
+    print_names(f, gs_dtype_names);
+    fprintf(f, " (default float32)  storage precision of tensors\n");
+}
+
+static void usage_main(FILE *f)
+{
+    fprintf(f,
+            "usage: gradsweep <command> [options]\n"
+            "\n"
+            "Sweeps of deep-network training runs that record per-layer gradients to HDF5.\n"
+            "\n"
+            "commands:\n"
+            "  run SPEC   train every run of a sweep spec and store it (gradsweep run --help)\n"
+            "  list SPEC  print the expanded runs: id, seed, axis values (gradsweep list --help)\n"
+            "  help       this text\n"
+            "\n"
+            "options: --help, --version\n"
+            "exit codes: 0 done, 1 runtime failure, 2 usage or spec error, 3 interrupted "
+            "(resumable with --resume)\n");
+}
+
+static void usage_run(FILE *f)
+{
+    fprintf(f,
+            "usage: gradsweep run SPEC [-o OUT.h5] [-j THREADS] [--resume] [--force] [--dry-run]\n"
+            "                     [--progress SECONDS] [-q] [key.path=v1,v2 ...]\n"
+            "\n"
+            "Trains every run of SPEC (YAML) on THREADS OpenMP threads and writes OUT.h5\n"
+            "(default results/<name>.h5) with its segment directory OUT.h5.d/.\n"
+            "\n"
+            "  -o, --output OUT.h5  output file\n"
+            "  -j, --threads N      worker threads (default: OMP_NUM_THREADS or all cores)\n"
+            "  --resume             continue an interrupted output: finished runs are kept\n"
+            "  --force              overwrite an existing output\n"
+            "  --dry-run            print runs, estimated flops and output size; train nothing\n"
+            "  --progress SECONDS   interval of plain progress lines when stderr is not a\n"
+            "                       terminal (default 5)\n"
+            "  -q, --quiet          no progress display\n"
+            "  --commit-seconds S   commit finished runs to disk at least every S seconds\n"
+            "                       (default 5)\n"
+            "  --commit-runs N      ... or every N finished runs (default 64)\n"
+            "  key.path=v1,v2       override a spec key: one value sets it, several make an axis\n"
+            "\n"
+            "Activations: ");
+    print_names(f, gs_act_names);
+    fprintf(f, "\nInits: ");
+    print_names(f, gs_init_names);
+    fprintf(f, "\nLosses: ");
+    print_names(f, gs_loss_names);
+    fprintf(f, "\nOptimizers: ");
+    print_names(f, gs_opt_names);
+    fprintf(f, "\nData kinds: ");
+    print_names(f, gs_datakind_names);
+    fprintf(f, "\n");
+    usage_keys(f);
+    fprintf(f, "\nexit codes: 0 done, 1 runtime failure, 2 usage or spec error, 3 interrupted "
+               "(resumable)\n");
+}
+
+static void usage_list(FILE *f)
+{
+    fprintf(f,
+            "usage: gradsweep list SPEC [--csv] [key.path=v1,v2 ...]\n"
+            "\n"
+            "Prints one line per run of SPEC in grid order: index, run id, seed, replicate and\n"
+            "the value of every sweep axis. --csv prints comma-separated values with a header.\n");
+}
+
+/* Options of the run and list subcommands. */
+typedef struct {
+    const char *spec;
+    const char *out;
+    int threads;
+    int resume, force, dry_run, csv, quiet;
+    double progress_s;
+    double commit_s;
+    long commit_runs;
+    const char **overrides;
+    size_t n_overrides;
+} cli_opts;
+
+static int parse_int(const char *s, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || end == s || v < 1 || v > 4096)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+/* Parses subcommand arguments; returns -1 (usage error, printed), 1 (help printed) or 0. */
+static int parse_args(int argc, char **argv, int is_run, cli_opts *o)
+{
+    void (*usage)(FILE *) = is_run ? usage_run : usage_list;
+    o->overrides = calloc((size_t)argc + 1, sizeof *o->overrides);
+    if (!o->overrides)
+        return -1;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return 1;
+        } else if (is_run && (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) && val) {
+            o->out = val;
+            i++;
+        } else if (is_run && (strcmp(a, "-j") == 0 || strcmp(a, "--threads") == 0) && val) {
+            if (parse_int(val, &o->threads) != 0) {
+                fprintf(stderr, "gradsweep run: -j: expected a thread count 1..4096, got '%s'\n",
+                        val);
+                return -1;
+            }
+            i++;
+        } else if (is_run && strcmp(a, "--progress") == 0 && val) {
+            char *end;
+            o->progress_s = strtod(val, &end);
+            if (*end || !(o->progress_s > 0)) {
+                fprintf(stderr, "gradsweep run: --progress: expected seconds > 0, got '%s'\n", val);
+                return -1;
+            }
+            i++;
+        } else if (is_run && strcmp(a, "--commit-seconds") == 0 && val) {
+            char *end;
+            o->commit_s = strtod(val, &end);
+            if (*end || !(o->commit_s > 0)) {
+                fprintf(stderr,
+                        "gradsweep run: --commit-seconds: expected seconds > 0, got "
+                        "'%s'\n",
+                        val);
+                return -1;
+            }
+            i++;
+        } else if (is_run && strcmp(a, "--commit-runs") == 0 && val) {
+            int n;
+            if (parse_int(val, &n) != 0) {
+                fprintf(stderr, "gradsweep run: --commit-runs: expected 1..4096, got '%s'\n", val);
+                return -1;
+            }
+            o->commit_runs = n;
+            i++;
+        } else if (is_run && strcmp(a, "--resume") == 0) {
+            o->resume = 1;
+        } else if (is_run && strcmp(a, "--force") == 0) {
+            o->force = 1;
+        } else if (is_run && strcmp(a, "--dry-run") == 0) {
+            o->dry_run = 1;
+        } else if (is_run && (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)) {
+            o->quiet = 1;
+        } else if (!is_run && strcmp(a, "--csv") == 0) {
+            o->csv = 1;
+        } else if (a[0] == '-') {
+            fprintf(stderr, "gradsweep %s: unknown or incomplete option '%s'\n",
+                    is_run ? "run" : "list", a);
+            usage(stderr);
+            return -1;
+        } else if (strchr(a, '=')) {
+            o->overrides[o->n_overrides++] = a;
+        } else if (!o->spec) {
+            o->spec = a;
+        } else {
+            fprintf(stderr,
+                    "gradsweep %s: unexpected argument '%s' (overrides look like "
+                    "key.path=value)\n",
+                    is_run ? "run" : "list", a);
+            return -1;
+        }
+    }
+    if (!o->spec) {
+        usage(stderr);
+        return -1;
+    }
+    if (o->resume && o->force) {
+        fprintf(stderr, "gradsweep run: --resume and --force exclude each other\n");
+        return -1;
+    }
+    return 0;
+}
+
+static gs_status load_plan(const cli_opts *o, gs_plan **plan)
+{
+    gs_error err;
+    gs_error_clear(&err);
+    gs_status s = gs_plan_load(plan, o->spec, o->overrides, o->n_overrides, &err);
+    if (s != GS_OK)
+        fprintf(stderr, "gradsweep: %s\n", err.msg);
+    return s;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+    cli_opts o = {0};
+    int r = parse_args(argc, argv, 0, &o);
+    gs_plan *plan = NULL;
+    if (r != 0) {
+        free(o.overrides);
+        return r > 0 ? EXIT_DONE : EXIT_USAGE;
+    }
+    gs_status s = load_plan(&o, &plan);
+    free(o.overrides);
+    if (s != GS_OK)
+        return gs_status_exit_code(s);
+    const char *sep = o.csv ? "," : "  ";
+    if (o.csv)
+        printf("index,run_id,seed,replicate");
+    else
+        printf("%5s  %-16s  %10s  %3s", "index", "run_id", "seed", "rep");
+    for (size_t a = 0; a < plan->n_axes; a++)
+        printf(o.csv ? ",%s" : "  %-12s", plan->axes[a].key->path);
+    printf("\n");
+    char buf[GS_PATH_MAX + 64];
+    for (size_t i = 0; i < plan->n_runs; i++) {
+        const gs_run *run = &plan->runs[i];
+        if (o.csv)
+            printf("%zu,%s,%llu,%lld", i, run->id, (unsigned long long)run->seed,
+                   (long long)run->replicate);
+        else
+            printf("%5zu  %-16s  %10llu  %3lld", i, run->id, (unsigned long long)run->seed,
+                   (long long)run->replicate);
+        for (size_t a = 0; a < plan->n_axes; a++) {
+            gs_key_format(plan->axes[a].key, &run->cfg, buf, sizeof buf);
+            printf(o.csv ? "%s%s" : "%s%-12s", sep, buf);
+        }
+        printf("\n");
+    }
+    gs_plan_destroy(plan);
+    return EXIT_DONE;
+}
+
+/* Estimated output bytes of one run before compression: statistics rows and snapshot tensors. */
+static double run_bytes(const gs_plan *plan, const gs_run *run)
+{
+    const gs_run_config *c = &run->cfg;
+    double d_in = c->data_kind == GS_DATA_GAUSSIAN_MIXTURE ? (double)c->data_dim : (double)c->width;
+    double d_out = c->data_kind == GS_DATA_GAUSSIAN_MIXTURE ? (double)c->data_classes : 1.0;
+    double w = (double)c->width, L = (double)c->depth + 1;
+    double params =
+        c->depth == 0 ? d_in * d_out : d_in * w + (double)(c->depth - 1) * w * w + w * d_out;
+    double rows = (double)gs_record_stat_rows(&plan->record, c->steps);
+    double snaps = (double)gs_record_snapshot_steps(&plan->record, c->steps, NULL, 0);
+    double esize = plan->record.dtype == GS_DTYPE_FLOAT64 ? 8.0 : 4.0;
+    return rows * (L + 2) * 8.0 + snaps * params * esize * (plan->record.weights ? 2.0 : 1.0);
+}
+
+static void human(double v, const char *unit, char *buf, size_t n)
+{
+    const char *pre[] = {"", "k", "M", "G", "T", "P", "E"};
+    int i = 0;
+    while (v >= 1000.0 && i < 6) {
+        v /= 1000.0;
+        i++;
+    }
+    snprintf(buf, n, "%.3g %s%s", v, pre[i], unit);
+}
+
+static void dry_run(const gs_plan *plan)
+{
+    double flops = 0, bytes = 0;
+    for (size_t i = 0; i < plan->n_runs; i++) {
+        flops += plan->runs[i].cost;
+        bytes += run_bytes(plan, &plan->runs[i]);
+    }
+    char fb[32], bb[32];
+    human(flops, "FLOP", fb, sizeof fb);
+    human(bytes, "B", bb, sizeof bb);
+    printf("%s: %zu runs (%zu axes, %lld replicates)\n", plan->name, plan->n_runs, plan->n_axes,
+           (long long)plan->replicates);
+    for (size_t a = 0; a < plan->n_axes; a++)
+        printf("  axis %-18s %zu values\n", plan->axes[a].key->path, plan->axes[a].n_values);
+    printf("estimated compute: %s (training GEMMs, 6 * n_in * n_out * batch per layer-step)\n", fb);
+    printf("estimated output:  %s before compression\n", bb);
+}
+
+/* Progress display: a bar on a terminal, a plain line every few seconds otherwise. */
+typedef struct {
+    gs_progress *p;
+    int tty;
+    double interval_s;
+} progress_ctx;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void fmt_eta(double s, char *buf, size_t n)
+{
+    if (!(s >= 0) || s > 1e7)
+        snprintf(buf, n, "--:--");
+    else if (s >= 3600)
+        snprintf(buf, n, "%d:%02d:%02d", (int)s / 3600, (int)s / 60 % 60, (int)s % 60);
+    else
+        snprintf(buf, n, "%d:%02d", (int)s / 60, (int)s % 60);
+}
+
+static void progress_line(const progress_ctx *c, double t0, int final)
+{
+    size_t total = atomic_load(&c->p->total), done = atomic_load(&c->p->done);
+    size_t div = atomic_load(&c->p->diverged);
+    double el = now_s() - t0, rate = el > 0 ? (double)done / el : 0;
+    char eta[32];
+    fmt_eta(rate > 0 ? (double)(total - done) / rate : -1, eta, sizeof eta);
+    if (c->tty) {
+        char bar[31];
+        size_t fill = total ? done * 30 / total : 30;
+        for (size_t i = 0; i < 30; i++)
+            bar[i] = i < fill ? '#' : '-';
+        bar[30] = '\0';
+        fprintf(stderr, "\r[%s] %zu/%zu runs  %zu diverged  %.2f runs/s  ETA %s\033[K%s", bar, done,
+                total, div, rate, eta, final ? "\n" : "");
+    } else {
+        fprintf(stderr,
+                "gradsweep: %zu/%zu runs done (%.0f%%), %zu diverged, %.2f runs/s, "
+                "ETA %s\n",
+                done, total, total ? 100.0 * (double)done / (double)total : 100.0, div, rate, eta);
+    }
+    fflush(stderr);
+}
+
+static void *progress_main(void *arg)
+{
+    const progress_ctx *c = arg;
+    double t0 = now_s(), last = t0;
+    struct timespec tick = {0, 100 * 1000 * 1000};
+    while (!atomic_load(&c->p->finished)) {
+        nanosleep(&tick, NULL);
+        double t = now_s();
+        if (c->tty ? t - last >= 0.2 : t - last >= c->interval_s) {
+            progress_line(c, t0, 0);
+            last = t;
+        }
+    }
+    progress_line(c, t0, 1);
+    return NULL;
+}
+
+/* Creates the parent directory of path (one level per call, recursively). */
+static int make_parents(const char *path)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        return 0;
+    *slash = '\0';
+    struct stat sb;
+    if (stat(dir, &sb) == 0)
+        return 0;
+    if (make_parents(dir) != 0)
+        return -1;
+    return mkdir(dir, 0777) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+static char *join_args(int argc, char **argv)
+{
+    size_t n = 1;
+    for (int i = 0; i < argc; i++)
+        n += strlen(argv[i]) + 3;
+    char *s = malloc(n), *p = s;
+    if (!s)
+        return NULL;
+    for (int i = 0; i < argc; i++) {
+        int quote = strpbrk(argv[i], " \t'\"") != NULL;
+        p += sprintf(p, "%s%s%s%s", i ? " " : "", quote ? "'" : "", argv[i], quote ? "'" : "");
+    }
+    return s;
+}
+
+static void print_summary(const gs_plan *plan, const gs_store_counts *cnt, const char *out,
+                          gs_status s)
+{
+    printf("%s: %zu of %zu runs in %s: %zu ok, %zu diverged%s\n", plan->name,
+           cnt->ok + cnt->diverged, plan->n_runs, out, cnt->ok, cnt->diverged,
+           s == GS_EINTR ? " (interrupted: run again with --resume to finish)" : "");
+    printf("look at it:\n"
+           "  h5ls -r %s | head\n"
+           "  /usr/bin/python3 -c \"import h5py, pandas as pd; "
+           "print(pd.DataFrame(h5py.File('%s')['summary'][()]))\"\n"
+           "  schema: docs/schema.md\n",
+           out, out);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    cli_opts o = {0};
+    o.progress_s = 5.0;
+    gs_plan *plan = NULL;
+    gs_store *st = NULL;
+    char *cmdline = NULL, outbuf[PATH_MAX];
+    gs_error err;
+    gs_status s = GS_OK;
+    int rc = EXIT_DONE, r = parse_args(argc, argv, 1, &o);
+    gs_error_clear(&err);
+    if (r != 0) {
+        rc = r > 0 ? EXIT_DONE : EXIT_USAGE;
+        goto done;
+    }
+    s = load_plan(&o, &plan);
+    if (s != GS_OK) {
+        rc = gs_status_exit_code(s);
+        goto done;
+    }
+    if (o.dry_run) {
+        dry_run(plan);
+        goto done;
+    }
+    if (!o.out) {
+        snprintf(outbuf, sizeof outbuf, "results/%s.h5", plan->name);
+        o.out = outbuf;
+    }
+    if (make_parents(o.out) != 0) {
+        fprintf(stderr, "gradsweep: cannot create the directory of %s: %s\n", o.out,
+                strerror(errno));
+        rc = EXIT_RUNTIME;
+        goto done;
+    }
+    cmdline = join_args(argc, argv);
+    gs_store_opts so = {o.resume  ? GS_STORE_RESUME
+                        : o.force ? GS_STORE_FORCE
+                                  : GS_STORE_CREATE,
+                        cmdline ? cmdline : "", gs_train_rng_name(), o.commit_s,
+                        (size_t)o.commit_runs};
+    s = gs_store_open(&st, o.out, plan, &so, &err);
+    if (s != GS_OK) {
+        fprintf(stderr, "gradsweep: %s\n", err.msg);
+        rc = gs_status_exit_code(s);
+        goto done;
+    }
+    int threads = o.threads ? o.threads : omp_get_max_threads();
+    if ((size_t)threads > plan->n_runs && plan->n_runs > 0)
+        threads = (int)plan->n_runs;
+    gs_progress prog;
+    memset(&prog, 0, sizeof prog);
+    gs_driver_opts dopt = {threads, 0, &stop_flag, &prog};
+    progress_ctx pc = {&prog, isatty(STDERR_FILENO), o.progress_s};
+    pthread_t pt;
+    int show = !o.quiet && pthread_create(&pt, NULL, progress_main, &pc) == 0;
+    install_signals();
+    if (!o.quiet)
+        fprintf(stderr, "gradsweep: %s: %zu runs (%zu already in %s), %d threads\n", plan->name,
+                plan->n_runs, gs_store_committed(st), o.out, threads);
+    s = gs_driver_run(plan, st, &dopt, &err);
+    atomic_store(&prog.finished, 1);
+    if (show)
+        pthread_join(pt, NULL);
+    gs_store_counts cnt;
+    gs_store_get_counts(st, &cnt);
+    gs_error cerr;
+    gs_error_clear(&cerr);
+    gs_status cs = gs_store_close(st, &cerr);
+    st = NULL;
+    if (s != GS_OK && s != GS_EINTR)
+        fprintf(stderr, "gradsweep: %s\n", err.msg);
+    if (cs != GS_OK)
+        fprintf(stderr, "gradsweep: %s\n", cerr.msg);
+    if (s == GS_OK && cs != GS_OK)
+        s = cs;
+    if (s == GS_OK || s == GS_EINTR)
+        print_summary(plan, &cnt, o.out, s);
+    rc = gs_status_exit_code(s);
+done:
+    gs_store_close(st, NULL);
+    gs_plan_destroy(plan);
+    free(o.overrides);
+    free(cmdline);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    /* Library errors come back as statuses; never let GSL abort a worker. */
+    gsl_set_error_handler_off();
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc < 2) {
+        usage_main(stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+        printf("gradsweep %s\n", GS_VERSION_STRING);
+        return EXIT_DONE;
+    }
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage_main(stdout);
+        return EXIT_DONE;
+    }
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc, argv);
+    if (strcmp(cmd, "list") == 0)
+        return cmd_list(argc, argv);
+    fprintf(stderr, "gradsweep: unknown command '%s' (commands: run, list, help)\n", cmd);
+    return EXIT_USAGE;
+}

@@ -49,7 +49,15 @@ gs_status gs_error_prefix(gs_error *err, const char *fmt, ...)
     vsnprintf(head, sizeof head, fmt, ap);
     va_end(ap);
     memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%s: %s", head, old);
+    /* Truncation of an over-long message is acceptable; build it piecewise to say so. */
+    size_t h = strlen(head);
+    if (h > sizeof err->msg - 3)
+        h = sizeof err->msg - 3;
+    memcpy(err->msg, head, h);
+    memcpy(err->msg + h, ": ", 2);
+    size_t room = sizeof err->msg - h - 3, o = strnlen(old, room);
+    memcpy(err->msg + h + 2, old, o);
+    err->msg[h + 2 + o] = '\0';
     return err->status;
 }
 

@@ -23,12 +23,12 @@ const char *const gs_dtype_names[] = {GS_DTYPE_LIST(GS_NAME_ENTRY) NULL};
 const gs_key gs_keys[] = {
     {"data.kind", GS_KEY_ENUM, OFF(data_kind), gs_datakind_names, "gaussian_mixture", 0, 0, -1,
      "data set kind"},
-    {"data.classes", GS_KEY_INT, OFF(data_classes), NULL, "10", 2, 1e6,
-     GS_DATA_GAUSSIAN_MIXTURE, "gaussian_mixture: number of classes"},
+    {"data.classes", GS_KEY_INT, OFF(data_classes), NULL, "10", 2, 1e6, GS_DATA_GAUSSIAN_MIXTURE,
+     "gaussian_mixture: number of classes"},
     {"data.dim", GS_KEY_INT, OFF(data_dim), NULL, "32", 1, 1e6, GS_DATA_GAUSSIAN_MIXTURE,
      "gaussian_mixture: input dimension"},
-    {"data.samples", GS_KEY_INT, OFF(data_samples), NULL, "4096", 1, 1e9,
-     GS_DATA_GAUSSIAN_MIXTURE, "gaussian_mixture: number of samples"},
+    {"data.samples", GS_KEY_INT, OFF(data_samples), NULL, "4096", 1, 1e9, GS_DATA_GAUSSIAN_MIXTURE,
+     "gaussian_mixture: number of samples"},
     {"data.separation", GS_KEY_REAL, OFF(data_separation), NULL, "1", 0, BIG,
      GS_DATA_GAUSSIAN_MIXTURE, "gaussian_mixture: class means ~ N(0, separation^2 I)"},
     {"data.path", GS_KEY_STR, OFF(data_path), NULL, NULL, 0, 0, GS_DATA_HDF5,
@@ -72,6 +72,17 @@ const gs_key *gs_key_find(const char *path)
     return NULL;
 }
 
+/* Shortest "%.Ng" (N = 1..17) that reads back to exactly v: canonical (one text per double) and
+ * readable (0.1, not 0.10000000000000001). */
+static void format_real(double v, char *buf, size_t n)
+{
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, n, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v || v != v)
+            return;
+    }
+}
+
 char *gs_key_format(const gs_key *k, const gs_run_config *cfg, char *buf, size_t n)
 {
     const char *base = (const char *)cfg + k->offset;
@@ -92,7 +103,7 @@ char *gs_key_format(const gs_key *k, const gs_run_config *cfg, char *buf, size_t
         break;
     case GS_KEY_REAL:
         memcpy(&dv, base, sizeof dv);
-        snprintf(buf, n, "%.17g", dv);
+        format_real(dv, buf, n);
         break;
     case GS_KEY_ENUM:
         memcpy(&ev, base, sizeof ev);

@@ -1,0 +1,341 @@
+/* Training one run: builds (or borrows) the data set, creates and initialises the net, runs the
+ * SGD step loop and fills a gs_result. Single-threaded, no I/O, no HDF5; every buffer is sized
+ * before the step loop, which itself never allocates. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
+#include "gradsweep/net.h"
+#include "gradsweep/train.h"
+
+const char *gs_train_rng_name(void)
+{
+    return gsl_rng_mt19937->name;
+}
+
+/* Allocates count elements of size sz (at least one, so that empty arrays are still valid
+ * pointers), or NULL on overflow / out of memory. */
+static void *alloc_n(size_t count, size_t sz)
+{
+    if (count == 0)
+        count = 1;
+    return count <= SIZE_MAX / sz ? calloc(count, sz) : NULL;
+}
+
+void gs_result_destroy(gs_result *res)
+{
+    if (!res)
+        return;
+    for (size_t l = 0; res->grads && l < res->n_layers; l++)
+        free(res->grads[l]);
+    for (size_t l = 0; res->weights && l < res->n_layers; l++)
+        free(res->weights[l]);
+    free(res->grads);
+    free(res->weights);
+    free(res->fan_in);
+    free(res->fan_out);
+    free(res->step);
+    free(res->loss);
+    free(res->grad_norm);
+    free(res->snap_plan);
+    free(res);
+}
+
+/* Snapshot tensors: grads[l] (and weights[l]) [cap_snaps][fan_out][fan_in] per layer. */
+static int alloc_snaps(gs_result *res, int weights)
+{
+    size_t L = res->n_layers;
+    res->grads = alloc_n(L, sizeof *res->grads);
+    res->weights = weights ? alloc_n(L, sizeof *res->weights) : NULL;
+    if (!res->grads || (weights && !res->weights))
+        return 0;
+    for (size_t l = 0; l < L; l++) {
+        size_t per = res->fan_in[l] * res->fan_out[l];
+        if (res->cap_snaps > 0 && per > SIZE_MAX / res->cap_snaps)
+            return 0;
+        res->grads[l] = alloc_n(res->cap_snaps * per, sizeof(double));
+        if (!res->grads[l])
+            return 0;
+        if (weights && !(res->weights[l] = alloc_n(res->cap_snaps * per, sizeof(double))))
+            return 0;
+    }
+    return 1;
+}
+
+/* Sizes: statistics rows = gs_record_stat_rows(steps) + 1 (room for the row of a diverging step
+ * that is not a multiple of `every`); snapshots = the planned steps inside [0, steps). */
+gs_status gs_result_create(gs_result **out, const gs_run *run, const gs_record *rec, size_t d_in,
+                           size_t d_out, gs_error *err)
+{
+    gs_status st = GS_OK;
+    gs_result *res = NULL;
+    const gs_run_config *cfg = &run->cfg;
+    *out = NULL;
+    if (cfg->depth < 0 || cfg->width < 1 || cfg->steps < 1 || d_in < 1 || d_out < 1) {
+        st = gs_error_set(err, GS_EINVAL,
+                          "run %s: result needs depth >= 0, width >= 1, steps >= 1 and dims >= 1; "
+                          "got depth=%lld width=%lld steps=%lld d_in=%zu d_out=%zu",
+                          run->id, (long long)cfg->depth, (long long)cfg->width,
+                          (long long)cfg->steps, d_in, d_out);
+        goto done;
+    }
+    res = calloc(1, sizeof *res);
+    if (!res)
+        goto nomem;
+    size_t L = (size_t)cfg->depth + 1;
+    res->n_layers = L;
+    res->d_in = d_in;
+    res->d_out = d_out;
+    res->fan_in = alloc_n(L, sizeof *res->fan_in);
+    res->fan_out = alloc_n(L, sizeof *res->fan_out);
+    if (!res->fan_in || !res->fan_out)
+        goto nomem;
+    for (size_t l = 0; l < L; l++) {
+        res->fan_in[l] = l == 0 ? d_in : (size_t)cfg->width;
+        res->fan_out[l] = l + 1 == L ? d_out : (size_t)cfg->width;
+    }
+    res->cap_rows = (size_t)gs_record_stat_rows(rec, cfg->steps) + 1;
+    res->step = alloc_n(res->cap_rows, sizeof *res->step);
+    res->loss = alloc_n(res->cap_rows, sizeof *res->loss);
+    res->grad_norm =
+        res->cap_rows <= SIZE_MAX / L ? alloc_n(res->cap_rows * L, sizeof(double)) : NULL;
+    res->cap_snaps = gs_record_snapshot_steps(rec, cfg->steps, NULL, 0);
+    res->snap_plan = alloc_n(res->cap_snaps, sizeof *res->snap_plan);
+    if (!res->step || !res->loss || !res->grad_norm || !res->snap_plan)
+        goto nomem;
+    gs_record_snapshot_steps(rec, cfg->steps, res->snap_plan, res->cap_snaps);
+    if (!alloc_snaps(res, rec->weights))
+        goto nomem;
+    res->status = GS_RUN_OK;
+    res->diverged_step = -1;
+    res->final_loss = res->grad_norm0_first = res->grad_norm0_last = NAN;
+    *out = res;
+    res = NULL;
+    goto done;
+nomem:
+    st = gs_error_set(err, GS_ENOMEM,
+                      "run %s: out of memory for results (depth %lld, width %lld, %lld steps)",
+                      run->id, (long long)cfg->depth, (long long)cfg->width, (long long)cfg->steps);
+done:
+    gs_result_destroy(res);
+    return st;
+}
+
+/* Everything a run owns besides its result. */
+typedef struct {
+    gsl_rng *rng;
+    gs_dataset *own; /* generated data set (synthetic kinds), else NULL */
+    const gs_dataset *ds;
+    gs_net *net;
+    size_t B;      /* rows per step */
+    int full;      /* B == n: every step uses the whole data set in stored order */
+    size_t *perm;  /* [n] sample order of the current epoch */
+    double *xb;    /* [B][d] gathered minibatch inputs */
+    int32_t *lb;   /* [B] gathered labels (label data) */
+    double *yb;    /* [B][k] gathered targets (regression data) */
+    double *norms; /* [L] */
+} work;
+
+static void work_free(work *w)
+{
+    gsl_rng_free(w->rng);
+    gs_dataset_destroy(w->own);
+    gs_net_destroy(w->net);
+    free(w->perm);
+    free(w->xb);
+    free(w->lb);
+    free(w->yb);
+    free(w->norms);
+}
+
+static gs_status check_run(const gs_run *run, const gs_dataset *data, gs_error *err)
+{
+    const gs_run_config *c = &run->cfg;
+    if (c->steps < 1 || c->batch < 0)
+        return gs_error_set(err, GS_EINVAL,
+                            "run %s: need steps >= 1 and batch >= 0, got %lld, %lld", run->id,
+                            (long long)c->steps, (long long)c->batch);
+    if (c->optimizer != GS_OPT_SGD || c->init < 0 || c->init >= GS_INIT__COUNT)
+        return gs_error_set(err, GS_EINVAL, "run %s: unknown optimizer %d or init %d", run->id,
+                            c->optimizer, c->init);
+    if (!(c->lr >= 0.0 && isfinite(c->lr) && c->sigma_w >= 0.0 && isfinite(c->sigma_w) &&
+          c->sigma_b >= 0.0 && isfinite(c->sigma_b)))
+        return gs_error_set(
+            err, GS_EINVAL,
+            "run %s: lr, sigma_w and sigma_b must be finite and >= 0, got %g, %g, %g", run->id,
+            c->lr, c->sigma_w, c->sigma_b);
+    if (!data && c->data_kind != GS_DATA_GAUSSIAN_MIXTURE)
+        return gs_error_set(
+            err, GS_EINVAL, "run %s: data kind '%s' needs a preloaded data set", run->id,
+            c->data_kind >= 0 && c->data_kind < GS_DATA__COUNT ? gs_datakind_names[c->data_kind]
+                                                               : "?");
+    return GS_OK;
+}
+
+/* RNG, data, net, batch buffers, in the documented draw order: data, then parameters. The batch
+ * has B = cfg.batch rows, or n when batch is 0 ("full") or larger than n (clipped to n). */
+static gs_status setup(work *w, const gs_run *run, const gs_dataset *data, gs_error *err)
+{
+    const gs_run_config *cfg = &run->cfg;
+    gs_status st = check_run(run, data, err);
+    if (st)
+        return st;
+    w->rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!w->rng)
+        return gs_error_set(err, GS_ENOMEM, "run %s: cannot allocate the RNG", run->id);
+    gsl_rng_set(w->rng, (unsigned long)run->seed);
+    w->ds = data;
+    if (!data) {
+        if ((st = gs_data_gaussian_mixture(&w->own, cfg, w->rng, err)))
+            return gs_error_prefix(err, "run %s", run->id);
+        w->ds = w->own;
+    }
+    const gs_dataset *ds = w->ds;
+    if (cfg->loss == GS_LOSS_CROSS_ENTROPY && !ds->has_labels)
+        return gs_error_set(
+            err, GS_EDATA, "run %s: cross_entropy needs integer labels; data set has float targets",
+            run->id);
+    w->B = cfg->batch == 0 || (uint64_t)cfg->batch > ds->n ? ds->n : (size_t)cfg->batch;
+    w->full = w->B == ds->n;
+    if ((st = gs_net_create(&w->net, cfg, ds->d, ds->k, w->B, err)))
+        return gs_error_prefix(err, "run %s", run->id);
+    gs_net_init(w->net, cfg, w->rng);
+    w->norms = alloc_n(w->net->n_layers, sizeof *w->norms);
+    if (!w->norms)
+        return gs_error_set(err, GS_ENOMEM, "run %s: out of memory", run->id);
+    if (w->full)
+        return GS_OK;
+    w->perm = alloc_n(ds->n, sizeof *w->perm);
+    w->xb = w->B <= SIZE_MAX / ds->d ? alloc_n(w->B * ds->d, sizeof *w->xb) : NULL;
+    w->lb = ds->has_labels ? alloc_n(w->B, sizeof *w->lb) : NULL;
+    w->yb = ds->has_labels ? NULL : alloc_n(w->B * ds->k, sizeof *w->yb);
+    if (!w->perm || !w->xb || (ds->has_labels ? !w->lb : !w->yb))
+        return gs_error_set(err, GS_ENOMEM, "run %s: out of memory for batches of %zu rows",
+                            run->id, w->B);
+    for (size_t i = 0; i < ds->n; i++)
+        w->perm[i] = i;
+    return GS_OK;
+}
+
+/* Copies rows idx[0..B) of the data set into the batch buffers. */
+static void gather(work *w, const size_t *idx)
+{
+    const gs_dataset *ds = w->ds;
+    size_t d = ds->d, k = ds->k;
+    for (size_t i = 0; i < w->B; i++) {
+        memcpy(w->xb + i * d, ds->x + idx[i] * d, d * sizeof *w->xb);
+        if (ds->has_labels)
+            w->lb[i] = ds->label[idx[i]];
+        else
+            memcpy(w->yb + i * k, ds->y + idx[i] * k, k * sizeof *w->yb);
+    }
+}
+
+/* Appends a statistics row (step, loss, grad_norm[L]). */
+static void add_row(gs_result *res, int64_t t, double loss, const double *norms)
+{
+    size_t r = res->n_rows++;
+    res->step[r] = t;
+    res->loss[r] = loss;
+    memcpy(res->grad_norm + r * res->n_layers, norms, res->n_layers * sizeof *norms);
+}
+
+/* Copies dW_l (and W_l, the weights that produced it, before the update) into snapshot slot s. */
+static void snapshot(gs_result *res, const gs_net *net, size_t s)
+{
+    for (size_t l = 0; l < res->n_layers; l++) {
+        size_t per = res->fan_in[l] * res->fan_out[l];
+        memcpy(res->grads[l] + s * per, net->dw[l], per * sizeof(double));
+        if (res->weights)
+            memcpy(res->weights[l] + s * per, net->w[l], per * sizeof(double));
+    }
+    res->n_snaps = s + 1;
+}
+
+/* One forward/backward pass on the next batch; returns the loss and fills w->norms. Minibatches
+ * walk a permutation B rows at a time; a tail shorter than B is dropped and a new epoch starts
+ * with a fresh shuffle (the first epoch is shuffled too), so every step sees exactly B rows. */
+static double pass(work *w, size_t *pos)
+{
+    const gs_dataset *ds = w->ds;
+    const double *x = ds->x, *y = ds->y;
+    const int32_t *lab = ds->label;
+    if (!w->full) {
+        if (*pos + w->B > ds->n) {
+            gsl_ran_shuffle(w->rng, w->perm, ds->n, sizeof *w->perm);
+            *pos = 0;
+        }
+        gather(w, w->perm + *pos);
+        *pos += w->B;
+        x = w->xb;
+        y = w->yb;
+        lab = w->lb;
+    }
+    gs_net_forward(w->net, x, w->B);
+    double loss = gs_net_loss(w->net, lab, y, w->B);
+    gs_net_backward(w->net, x, w->B);
+    gs_net_grad_norms(w->net, w->norms);
+    return loss;
+}
+
+/* The step loop. A non-finite loss or gradient norm is a result, not an error: the run is marked
+ * diverged at that step, its statistics row is always recorded (and its snapshot when planned),
+ * and no update is applied; steps_done counts the updates applied. */
+static gs_status loop(work *w, const gs_run *run, const gs_record *rec, gs_result *res,
+                      const atomic_int *stop, gs_error *err)
+{
+    size_t L = w->net->n_layers, pos = w->ds->n, snap = 0;
+    int64_t every = rec->every > 0 ? rec->every : 1;
+    for (int64_t t = 0; t < run->cfg.steps; t++) {
+        if (stop && t % 16 == 0 && atomic_load(stop))
+            return gs_error_set(err, GS_EINTR, "run %s: interrupted at step %lld", run->id,
+                                (long long)t);
+        double loss = pass(w, &pos);
+        int finite = isfinite(loss);
+        for (size_t l = 0; l < L; l++)
+            finite = finite && isfinite(w->norms[l]);
+        if (t == 0) {
+            res->grad_norm0_first = w->norms[0];
+            res->grad_norm0_last = w->norms[L - 1];
+        }
+        if (t % every == 0 || !finite)
+            add_row(res, t, loss, w->norms);
+        if (snap < res->cap_snaps && res->snap_plan[snap] == t)
+            snapshot(res, w->net, snap++);
+        res->final_loss = loss;
+        if (!finite) {
+            res->status = GS_RUN_DIVERGED;
+            res->diverged_step = t;
+            return GS_OK;
+        }
+        gs_net_sgd(w->net, run->cfg.lr);
+        res->steps_done = t + 1;
+    }
+    return GS_OK;
+}
+
+gs_status gs_train_run(gs_result **out, const gs_run *run, const gs_record *rec,
+                       const gs_dataset *data, const atomic_int *stop, gs_error *err)
+{
+    gs_status st;
+    work w;
+    gs_result *res = NULL;
+    memset(&w, 0, sizeof w);
+    *out = NULL;
+    if ((st = setup(&w, run, data, err)))
+        goto done;
+    if ((st = gs_result_create(&res, run, rec, w.ds->d, w.ds->k, err)))
+        goto done;
+    if ((st = loop(&w, run, rec, res, stop, err)))
+        goto done;
+    *out = res;
+    res = NULL;
+done:
+    gs_result_destroy(res);
+    work_free(&w);
+    return st;
+}

@@ -1,0 +1,377 @@
+/* The parallel driver: OpenMP workers train runs (most expensive first, dynamic schedule) and
+ * hand results through a bounded queue to one writer thread that owns the store. The queue bound
+ * keeps peak memory at (threads + capacity + 1) results whatever the sweep size. Prints nothing. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cblas.h>
+#include <omp.h>
+
+#include "gradsweep/data.h"
+#include "gradsweep/driver.h"
+#include "gradsweep/train.h"
+
+/* A finished run on its way to the writer. */
+typedef struct {
+    size_t run;     /* index into plan->runs */
+    gs_result *res; /* owned by the queue until popped */
+} item;
+
+/* Bounded FIFO between workers (producers) and the writer (consumer). */
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t not_full, not_empty;
+    item *buf;
+    size_t cap, head, len;
+    int closed;        /* no more pushes: set after the parallel loop */
+    atomic_int failed; /* writer hit an error: producers drop results and stop training */
+} queue;
+
+/* State shared by the workers and the writer for one gs_driver_run call. */
+typedef struct {
+    const gs_plan *plan;
+    gs_store *st;
+    queue q;
+    gs_progress *progress;
+    gs_error werr; /* writer's first error */
+} shared;
+
+/* One distinct hdf5 data set and the runs that use it. */
+typedef struct {
+    char path[GS_PATH_MAX * 2];
+    const gs_run_config *cfg; /* first run using it (for x/y names) */
+    gs_dataset *ds;
+} loaded;
+
+static gs_status queue_init(queue *q, size_t cap, gs_error *err)
+{
+    memset(q, 0, sizeof *q);
+    q->buf = calloc(cap, sizeof *q->buf);
+    if (!q->buf)
+        return gs_error_set(err, GS_ENOMEM, "driver: cannot allocate a queue of %zu results", cap);
+    q->cap = cap;
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->not_full, NULL);
+    pthread_cond_init(&q->not_empty, NULL);
+    return GS_OK;
+}
+
+static void queue_free(queue *q)
+{
+    for (size_t i = 0; i < q->len; i++)
+        gs_result_destroy(q->buf[(q->head + i) % q->cap].res);
+    free(q->buf);
+    pthread_mutex_destroy(&q->mu);
+    pthread_cond_destroy(&q->not_full);
+    pthread_cond_destroy(&q->not_empty);
+}
+
+/* Blocks while the queue is full; drops the result when the writer has failed. */
+static void queue_push(queue *q, item it)
+{
+    pthread_mutex_lock(&q->mu);
+    while (q->len == q->cap && !q->failed)
+        pthread_cond_wait(&q->not_full, &q->mu);
+    if (q->failed) {
+        pthread_mutex_unlock(&q->mu);
+        gs_result_destroy(it.res);
+        return;
+    }
+    q->buf[(q->head + q->len) % q->cap] = it;
+    q->len++;
+    pthread_cond_signal(&q->not_empty);
+    pthread_mutex_unlock(&q->mu);
+}
+
+/* Pops one item, waiting at most `wait_s` seconds. Returns 1 with *it set, 0 on time-out, -1 when
+ * the queue is closed and empty. */
+static int queue_pop(queue *q, item *it, double wait_s)
+{
+    struct timespec dl;
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += (time_t)wait_s;
+    dl.tv_nsec += (long)((wait_s - (double)(time_t)wait_s) * 1e9);
+    if (dl.tv_nsec >= 1000000000L) {
+        dl.tv_sec++;
+        dl.tv_nsec -= 1000000000L;
+    }
+    int r = 0;
+    pthread_mutex_lock(&q->mu);
+    while (q->len == 0 && !q->closed)
+        if (pthread_cond_timedwait(&q->not_empty, &q->mu, &dl) == ETIMEDOUT)
+            break;
+    if (q->len > 0) {
+        *it = q->buf[q->head];
+        q->head = (q->head + 1) % q->cap;
+        q->len--;
+        pthread_cond_signal(&q->not_full);
+        r = 1;
+    } else if (q->closed) {
+        r = -1;
+    }
+    pthread_mutex_unlock(&q->mu);
+    return r;
+}
+
+static void queue_close(queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    q->closed = 1;
+    pthread_cond_broadcast(&q->not_empty);
+    pthread_mutex_unlock(&q->mu);
+}
+
+static void queue_fail(queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    q->failed = 1;
+    for (size_t i = 0; i < q->len; i++)
+        gs_result_destroy(q->buf[(q->head + i) % q->cap].res);
+    q->len = 0;
+    pthread_cond_broadcast(&q->not_full);
+    pthread_mutex_unlock(&q->mu);
+}
+
+/* Writer thread: stores results as they arrive and commits a segment whenever one is due (also
+ * while idle, so a slow sweep still reaches disk every few seconds). */
+static void *writer_main(void *arg)
+{
+    shared *sh = arg;
+    item it;
+    int r;
+    while ((r = queue_pop(&sh->q, &it, 0.25)) >= 0) {
+        if (r == 1) {
+            gs_status s = gs_store_add_run(sh->st, &sh->plan->runs[it.run], it.res, &sh->werr);
+            gs_result_destroy(it.res);
+            if (s != GS_OK)
+                goto fail;
+        }
+        if (gs_store_commit_due(sh->st)) {
+            if (gs_store_commit(sh->st, &sh->werr) != GS_OK)
+                goto fail;
+            if (sh->progress)
+                atomic_store(&sh->progress->committed, gs_store_committed(sh->st));
+        }
+    }
+    if (gs_store_commit(sh->st, &sh->werr) != GS_OK)
+        goto fail;
+    if (sh->progress)
+        atomic_store(&sh->progress->committed, gs_store_committed(sh->st));
+    return NULL;
+fail:
+    queue_fail(&sh->q);
+    return NULL;
+}
+
+/* Resolves a data path relative to the directory of the spec file (absolute paths unchanged). */
+static void resolve_path(const char *spec_path, const char *p, char *out, size_t n)
+{
+    const char *slash = spec_path ? strrchr(spec_path, '/') : NULL;
+    if (p[0] == '/' || !slash)
+        snprintf(out, n, "%s", p);
+    else
+        snprintf(out, n, "%.*s/%s", (int)(slash - spec_path), spec_path, p);
+}
+
+/* Loads every distinct hdf5 data set used by a run still to train; fills run_data[i]. */
+static gs_status preload(const gs_plan *plan, const size_t *todo, size_t n_todo, loaded **out,
+                         size_t *n_out, const gs_dataset **run_data, gs_error *err)
+{
+    gs_status s = GS_OK;
+    loaded *ld = NULL;
+    size_t n = 0;
+    for (size_t t = 0; t < n_todo; t++) {
+        const gs_run *run = &plan->runs[todo[t]];
+        run_data[todo[t]] = NULL;
+        if (run->cfg.data_kind != GS_DATA_HDF5)
+            continue;
+        char path[GS_PATH_MAX * 2];
+        resolve_path(plan->source_path, run->cfg.data_path, path, sizeof path);
+        size_t j = 0;
+        while (j < n &&
+               !(strcmp(ld[j].path, path) == 0 && strcmp(ld[j].cfg->data_x, run->cfg.data_x) == 0 &&
+                 strcmp(ld[j].cfg->data_y, run->cfg.data_y) == 0))
+            j++;
+        if (j == n) {
+            loaded *grown = realloc(ld, (n + 1) * sizeof *ld);
+            if (!grown) {
+                s = gs_error_set(err, GS_ENOMEM, "driver: out of memory loading data sets");
+                goto done;
+            }
+            ld = grown;
+            memset(&ld[n], 0, sizeof ld[n]);
+            snprintf(ld[n].path, sizeof ld[n].path, "%s", path);
+            ld[n].cfg = &run->cfg;
+            n++;
+            s = gs_data_load_hdf5(&ld[j].ds, path, run->cfg.data_x, run->cfg.data_y, err);
+            if (s != GS_OK)
+                goto done;
+        }
+        if (run->cfg.loss == GS_LOSS_CROSS_ENTROPY && !ld[j].ds->has_labels) {
+            s = gs_error_set(err, GS_EDATA,
+                             "%s: %s: train.loss cross_entropy needs integer labels, but the "
+                             "dataset holds float targets (use loss: mse)",
+                             path, run->cfg.data_y);
+            goto done;
+        }
+        run_data[todo[t]] = ld[j].ds;
+    }
+done:
+    *out = ld;
+    *n_out = n;
+    return s;
+}
+
+/* A run to train, keyed for the schedule. */
+typedef struct {
+    double cost;
+    size_t index; /* plan order, breaks ties so the schedule is deterministic */
+} job;
+
+/* Most expensive first; ties in plan order. */
+static int by_cost(const void *a, const void *b)
+{
+    const job *ja = a, *jb = b;
+    if (ja->cost != jb->cost)
+        return ja->cost > jb->cost ? -1 : 1;
+    return ja->index < jb->index ? -1 : ja->index > jb->index;
+}
+
+/* Orders todo (plan indices) most expensive first. */
+static gs_status schedule(const gs_plan *plan, size_t *todo, size_t n_todo, gs_error *err)
+{
+    job *jobs = malloc((n_todo + 1) * sizeof *jobs);
+    if (!jobs)
+        return gs_error_set(err, GS_ENOMEM, "driver: out of memory scheduling %zu runs", n_todo);
+    for (size_t i = 0; i < n_todo; i++)
+        jobs[i] = (job){plan->runs[todo[i]].cost, todo[i]};
+    qsort(jobs, n_todo, sizeof *jobs, by_cost);
+    for (size_t i = 0; i < n_todo; i++)
+        todo[i] = jobs[i].index;
+    free(jobs);
+    return GS_OK;
+}
+
+/* Trains the runs in todo on opts->threads threads; the first worker error is kept in err. */
+static gs_status train_all(shared *sh, const size_t *todo, size_t n_todo,
+                           const gs_dataset *const *run_data, const gs_driver_opts *opts,
+                           gs_error *err)
+{
+    gs_status first = GS_OK;
+    int abort_all = 0;
+    long long nt = (long long)n_todo;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(opts->threads)
+    for (long long t = 0; t < nt; t++) {
+        int skip;
+#pragma omp atomic read
+        skip = abort_all;
+        if (skip || atomic_load(&sh->q.failed) || (opts->stop && atomic_load(opts->stop)))
+            continue;
+        size_t r = todo[t];
+        const gs_run *run = &sh->plan->runs[r];
+        gs_result *res = NULL;
+        gs_error e;
+        gs_error_clear(&e);
+        gs_status s = gs_train_run(&res, run, &sh->plan->record, run_data[r], opts->stop, &e);
+        if (s == GS_EINTR)
+            continue;
+        if (s != GS_OK) {
+#pragma omp critical(gs_driver_err)
+            {
+                if (first == GS_OK) {
+                    first = s;
+                    gs_error_set(err, s, "run %s: %s", run->id, e.msg);
+                }
+                abort_all = 1;
+            }
+            continue;
+        }
+        if (sh->progress) {
+            atomic_fetch_add(&sh->progress->done, 1);
+            if (res->status == GS_RUN_DIVERGED)
+                atomic_fetch_add(&sh->progress->diverged, 1);
+        }
+        queue_push(&sh->q, (item){r, res});
+    }
+    return first;
+}
+
+gs_status gs_driver_run(const gs_plan *plan, gs_store *st, const gs_driver_opts *opts,
+                        gs_error *err)
+{
+    gs_status s = GS_OK;
+    size_t *todo = NULL, n_todo = 0, n_loaded = 0;
+    const gs_dataset **run_data = NULL;
+    loaded *ld = NULL;
+    shared sh;
+    int q_ok = 0, writer_up = 0;
+    pthread_t writer;
+
+    memset(&sh, 0, sizeof sh);
+    sh.plan = plan;
+    sh.st = st;
+    sh.progress = opts->progress;
+    gs_error_clear(&sh.werr);
+    if (opts->threads < 1) {
+        s = gs_error_set(err, GS_EINVAL, "driver: threads must be >= 1 (got %d)", opts->threads);
+        goto done;
+    }
+    todo = malloc((plan->n_runs + 1) * sizeof *todo);
+    run_data = calloc(plan->n_runs + 1, sizeof *run_data);
+    if (!todo || !run_data) {
+        s = gs_error_set(err, GS_ENOMEM, "driver: out of memory for %zu runs", plan->n_runs);
+        goto done;
+    }
+    for (size_t i = 0; i < plan->n_runs; i++)
+        if (!gs_store_has_run(st, plan->runs[i].id))
+            todo[n_todo++] = i;
+    if (sh.progress) {
+        atomic_store(&sh.progress->total, n_todo);
+        atomic_store(&sh.progress->skipped, plan->n_runs - n_todo);
+    }
+    s = schedule(plan, todo, n_todo, err);
+    if (s != GS_OK)
+        goto done;
+
+    s = preload(plan, todo, n_todo, &ld, &n_loaded, run_data, err);
+    if (s != GS_OK)
+        goto done;
+    s = queue_init(&sh.q, opts->queue_cap ? opts->queue_cap : 2 * (size_t)opts->threads, err);
+    if (s != GS_OK)
+        goto done;
+    q_ok = 1;
+    if (pthread_create(&writer, NULL, writer_main, &sh) != 0) {
+        s = gs_error_set(err, GS_ENOMEM, "driver: cannot start the writer thread");
+        goto done;
+    }
+    writer_up = 1;
+    /* BLAS inside a worker runs on that worker's thread only (DESIGN.md 3). */
+    openblas_set_num_threads(1);
+    s = train_all(&sh, todo, n_todo, run_data, opts, err);
+
+done:
+    if (q_ok)
+        queue_close(&sh.q);
+    if (writer_up)
+        pthread_join(writer, NULL);
+    if (s == GS_OK && sh.werr.status != GS_OK) {
+        s = sh.werr.status;
+        *err = sh.werr;
+    }
+    if (s == GS_OK && opts->stop && atomic_load(opts->stop))
+        s = gs_error_set(err, GS_EINTR, "interrupted: %zu of %zu runs committed",
+                         gs_store_committed(st), plan->n_runs);
+    if (q_ok)
+        queue_free(&sh.q);
+    for (size_t i = 0; i < n_loaded; i++)
+        gs_dataset_destroy(ld[i].ds);
+    free(ld);
+    free(todo);
+    free(run_data);
+    if (sh.progress)
+        atomic_store(&sh.progress->finished, 1);
+    return s;
+}

@@ -1,0 +1,330 @@
+/* Segment contents: one group /runs/<id> per finished run (config attributes, statistics,
+ * snapshot tensors with dimension scales), and reading a run's summary fields back on resume.
+ * Layout decisions (chunking, filters) are in h5util.c; the object list is in docs/schema.md. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hdf5_hl.h>
+
+#include "store/internal.h"
+
+/* Context for error messages: "seg-000001.h5.part: /runs/<id>/grads/W003". */
+typedef struct {
+    const char *seg;
+    const char *id;
+    gs_error *err;
+} ctx;
+
+static gs_status fail(const ctx *c, const char *obj, const char *call)
+{
+    char where[GS_PATH_MAX + 160];
+    snprintf(where, sizeof where, "%s: /runs/%s%s%s", c->seg, c->id, obj[0] ? "/" : "", obj);
+    return gs_h5_fail(c->err, where, call);
+}
+
+/* Writes the config keys that apply to the run's data kind as typed attributes. */
+static gs_status config_attrs(hid_t g, const gs_run_config *cfg, const ctx *c)
+{
+    char text[GS_PATH_MAX + 8];
+    for (const gs_key *k = gs_keys; k->path; k++) {
+        if (k->only_kind != -1 && k->only_kind != cfg->data_kind)
+            continue;
+        const char *base = (const char *)cfg + k->offset;
+        herr_t rc;
+        if (k->type == GS_KEY_INT) {
+            int64_t v;
+            memcpy(&v, base, sizeof v);
+            rc = gs_h5_attr_i64(g, k->path, v);
+        } else if (k->type == GS_KEY_REAL) {
+            double v;
+            memcpy(&v, base, sizeof v);
+            rc = gs_h5_attr_f64(g, k->path, v);
+        } else {
+            rc = gs_h5_attr_str(g, k->path, gs_key_format(k, cfg, text, sizeof text));
+        }
+        if (rc < 0)
+            return fail(c, "", k->path);
+    }
+    return GS_OK;
+}
+
+static gs_status run_attrs(hid_t g, const gs_run *run, const gs_result *res, const ctx *c)
+{
+    gs_status s = config_attrs(g, &run->cfg, c);
+    if (s != GS_OK)
+        return s;
+    const char *status = res->status == GS_RUN_DIVERGED ? "diverged" : "ok";
+    if (gs_h5_attr_str(g, "run_id", run->id) < 0 || gs_h5_attr_u64(g, "seed", run->seed) < 0 ||
+        gs_h5_attr_i64(g, "replicate", run->replicate) < 0 ||
+        gs_h5_attr_str(g, "status", status) < 0 ||
+        gs_h5_attr_i64(g, "diverged_step", res->diverged_step) < 0 ||
+        gs_h5_attr_i64(g, "steps_done", res->steps_done) < 0 ||
+        gs_h5_attr_f64(g, "final_loss", res->final_loss) < 0 ||
+        gs_h5_attr_i64(g, "d_in", (int64_t)res->d_in) < 0 ||
+        gs_h5_attr_i64(g, "d_out", (int64_t)res->d_out) < 0 ||
+        gs_h5_attr_i64(g, "n_layers", (int64_t)res->n_layers) < 0 ||
+        gs_h5_attr_f64(g, "grad_norm_first_step0", res->grad_norm0_first) < 0 ||
+        gs_h5_attr_f64(g, "grad_norm_last_step0", res->grad_norm0_last) < 0)
+        return fail(c, "", "H5Acreate/H5Awrite(run attributes)");
+    return GS_OK;
+}
+
+/* Writes an index dataset 0..n-1 and makes it a dimension scale called scale_name. */
+static hid_t index_scale(hid_t loc, const char *name, const char *scale_name, size_t n,
+                         int64_t *tmp)
+{
+    hsize_t dim = n;
+    for (size_t i = 0; i < n; i++)
+        tmp[i] = (int64_t)i;
+    hid_t ds = gs_h5_write_dataset(loc, name, 1, &dim, H5T_STD_I64LE, H5T_NATIVE_INT64, tmp);
+    if (ds >= 0 && H5DSset_scale(ds, scale_name) < 0) {
+        H5Dclose(ds);
+        return H5I_INVALID_HID;
+    }
+    return ds;
+}
+
+/* Attaches scale to dimension dim of ds and labels the dimension with the scale's name. */
+static herr_t attach(hid_t ds, hid_t scale, unsigned dim, const char *label)
+{
+    if (H5DSattach_scale(ds, scale, dim) < 0)
+        return -1;
+    return H5DSset_label(ds, dim, label);
+}
+
+/* Writes group name (grads or weights): step [S] and W000.. [S, fan_out, fan_in] with scales. */
+static gs_status tensors(hid_t g, const char *name, double *const *bufs, const gs_result *res,
+                         hid_t ftype, int64_t *tmp, const ctx *c)
+{
+    gs_status s = GS_OK;
+    char obj[64], dsname[32], sname[32];
+    hid_t grp, step = H5I_INVALID_HID, ds = H5I_INVALID_HID, fo = H5I_INVALID_HID,
+               fi = H5I_INVALID_HID;
+    hsize_t dims[3] = {res->n_snaps, 0, 0};
+    grp = H5Gcreate2(g, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (grp < 0)
+        return fail(c, name, "H5Gcreate");
+    step =
+        gs_h5_write_dataset(grp, "step", 1, dims, H5T_STD_I64LE, H5T_NATIVE_INT64, res->snap_plan);
+    snprintf(obj, sizeof obj, "%s/step", name);
+    if (step < 0 || H5DSset_scale(step, "step") < 0) {
+        s = fail(c, obj, "H5Dcreate/H5DSset_scale");
+        goto done;
+    }
+    for (size_t l = 0; l < res->n_layers; l++) {
+        dims[1] = res->fan_out[l];
+        dims[2] = res->fan_in[l];
+        snprintf(dsname, sizeof dsname, "W%03zu", l);
+        snprintf(obj, sizeof obj, "%s/%s", name, dsname);
+        ds = gs_h5_write_dataset(grp, dsname, 3, dims, ftype, H5T_NATIVE_DOUBLE, bufs[l]);
+        if (ds < 0) {
+            s = fail(c, obj, "H5Dcreate/H5Dwrite");
+            goto done;
+        }
+        snprintf(sname, sizeof sname, "fan_out_%03zu", l);
+        fo = index_scale(grp, sname, "fan_out", res->fan_out[l], tmp);
+        snprintf(sname, sizeof sname, "fan_in_%03zu", l);
+        fi = index_scale(grp, sname, "fan_in", res->fan_in[l], tmp);
+        if (fo < 0 || fi < 0 || attach(ds, step, 0, "step") < 0 ||
+            attach(ds, fo, 1, "fan_out") < 0 || attach(ds, fi, 2, "fan_in") < 0) {
+            s = fail(c, obj, "dimension scales (H5DSset_scale/H5DSattach_scale)");
+            goto done;
+        }
+        H5Dclose(fo);
+        H5Dclose(fi);
+        H5Dclose(ds);
+        fo = fi = ds = H5I_INVALID_HID;
+    }
+done:
+    if (fo >= 0)
+        H5Dclose(fo);
+    if (fi >= 0)
+        H5Dclose(fi);
+    if (ds >= 0)
+        H5Dclose(ds);
+    if (step >= 0)
+        H5Dclose(step);
+    H5Gclose(grp);
+    return s;
+}
+
+/* step [T], loss [T], layer [L], grad_norm [T, L] with step and layer as scales. */
+static gs_status stats(hid_t g, const gs_result *res, int64_t *tmp, const ctx *c)
+{
+    gs_status s = GS_OK;
+    hsize_t dims[2] = {res->n_rows, res->n_layers};
+    hid_t step, loss = H5I_INVALID_HID, layer = H5I_INVALID_HID, gn = H5I_INVALID_HID;
+    step = gs_h5_write_dataset(g, "step", 1, dims, H5T_STD_I64LE, H5T_NATIVE_INT64, res->step);
+    if (step < 0 || H5DSset_scale(step, "step") < 0) {
+        s = fail(c, "step", "H5Dcreate/H5DSset_scale");
+        goto done;
+    }
+    loss = gs_h5_write_dataset(g, "loss", 1, dims, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, res->loss);
+    if (loss < 0 || attach(loss, step, 0, "step") < 0) {
+        s = fail(c, "loss", "H5Dcreate/H5DSattach_scale");
+        goto done;
+    }
+    layer = index_scale(g, "layer", "layer", res->n_layers, tmp);
+    if (layer < 0) {
+        s = fail(c, "layer", "H5Dcreate/H5DSset_scale");
+        goto done;
+    }
+    gn = gs_h5_write_dataset(g, "grad_norm", 2, dims, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                             res->grad_norm);
+    if (gn < 0 || attach(gn, step, 0, "step") < 0 || attach(gn, layer, 1, "layer") < 0)
+        s = fail(c, "grad_norm", "H5Dcreate/H5DSattach_scale");
+done:
+    if (gn >= 0)
+        H5Dclose(gn);
+    if (layer >= 0)
+        H5Dclose(layer);
+    if (loss >= 0)
+        H5Dclose(loss);
+    if (step >= 0)
+        H5Dclose(step);
+    return s;
+}
+
+gs_status gs_segment_write_run(hid_t runs, const gs_plan *plan, const gs_run *run,
+                               const gs_result *res, const char *seg_name, gs_error *err)
+{
+    ctx c = {seg_name, run->id, err};
+    gs_status s = GS_OK;
+    size_t n_tmp = res->n_layers;
+    for (size_t l = 0; l < res->n_layers; l++) {
+        n_tmp = res->fan_in[l] > n_tmp ? res->fan_in[l] : n_tmp;
+        n_tmp = res->fan_out[l] > n_tmp ? res->fan_out[l] : n_tmp;
+    }
+    int64_t *tmp = malloc((n_tmp + 1) * sizeof *tmp);
+    hid_t g = H5Gcreate2(runs, run->id, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    /* Tensors are rounded to the record dtype by HDF5's conversion on write (round to nearest,
+     * out-of-range values become +-Inf, NaN stays NaN). */
+    hid_t ftype = plan->record.dtype == GS_DTYPE_FLOAT64 ? H5T_IEEE_F64LE : H5T_IEEE_F32LE;
+    if (!tmp) {
+        s = gs_error_set(err, GS_ENOMEM, "%s: /runs/%s: out of memory", seg_name, run->id);
+        goto done;
+    }
+    if (g < 0) {
+        s = fail(&c, "", "H5Gcreate");
+        goto done;
+    }
+    if ((s = run_attrs(g, run, res, &c)) != GS_OK || (s = stats(g, res, tmp, &c)) != GS_OK ||
+        (s = tensors(g, "grads", res->grads, res, ftype, tmp, &c)) != GS_OK)
+        goto done;
+    if (res->weights)
+        s = tensors(g, "weights", res->weights, res, ftype, tmp, &c);
+done:
+    if (g >= 0)
+        H5Gclose(g);
+    free(tmp);
+    return s;
+}
+
+/* Reads the config keys back from a run group (runs that are no longer in the plan). */
+static gs_status read_config(hid_t g, gs_run_config *cfg, const ctx *c)
+{
+    char text[GS_PATH_MAX + 8];
+    gs_config_defaults(cfg);
+    if (gs_h5_read_str(g, "data.kind", text, sizeof text) >= 0)
+        for (int i = 0; gs_datakind_names[i]; i++)
+            if (strcmp(gs_datakind_names[i], text) == 0)
+                cfg->data_kind = i;
+    for (const gs_key *k = gs_keys; k->path; k++) {
+        char *base = (char *)cfg + k->offset;
+        if (H5Aexists(g, k->path) <= 0)
+            continue;
+        int64_t iv = 0;
+        double dv = 0;
+        herr_t rc = 0;
+        if (k->type == GS_KEY_INT) {
+            rc = gs_h5_read_i64(g, k->path, &iv);
+            memcpy(base, &iv, sizeof iv);
+        } else if (k->type == GS_KEY_REAL) {
+            rc = gs_h5_read_f64(g, k->path, &dv);
+            memcpy(base, &dv, sizeof dv);
+        } else if ((rc = gs_h5_read_str(g, k->path, text, sizeof text)) >= 0) {
+            if (k->type == GS_KEY_STR) {
+                snprintf(base, k->size, "%s", text);
+            } else if (k->type == GS_KEY_BATCH) {
+                iv = strcmp(text, "full") == 0 ? 0 : strtoll(text, NULL, 10);
+                memcpy(base, &iv, sizeof iv);
+            } else {
+                int ev = 0;
+                while (k->names[ev] && strcmp(k->names[ev], text) != 0)
+                    ev++;
+                ev = k->names[ev] ? ev : 0;
+                memcpy(base, &ev, sizeof ev);
+            }
+        }
+        if (rc < 0)
+            return fail(c, "", k->path);
+    }
+    return GS_OK;
+}
+
+/* Reads the summary fields of one journaled row from its group in the open segment file. */
+static gs_status read_row(hid_t file, gs_store_row *row, const ctx *c)
+{
+    char path[64], status[16];
+    gs_status s = GS_OK;
+    snprintf(path, sizeof path, "/runs/%s", row->id);
+    hid_t g = H5Gopen2(file, path, H5P_DEFAULT);
+    if (g < 0)
+        return gs_error_set(c->err, GS_EIO, "%s: journal lists run %s but the segment has no %s",
+                            c->seg, row->id, path);
+    if (gs_h5_read_u64(g, "seed", &row->seed) < 0 ||
+        gs_h5_read_i64(g, "replicate", &row->replicate) < 0 ||
+        gs_h5_read_str(g, "status", status, sizeof status) < 0 ||
+        gs_h5_read_i64(g, "diverged_step", &row->diverged_step) < 0 ||
+        gs_h5_read_f64(g, "final_loss", &row->final_loss) < 0 ||
+        gs_h5_read_f64(g, "grad_norm_first_step0", &row->gn_first) < 0 ||
+        gs_h5_read_f64(g, "grad_norm_last_step0", &row->gn_last) < 0) {
+        s = fail(c, "", "H5Aread(run attributes)");
+        goto done;
+    }
+    row->status = strcmp(status, "diverged") == 0 ? GS_RUN_DIVERGED : GS_RUN_OK;
+    if (!row->cfg) {
+        row->own_cfg = malloc(sizeof *row->own_cfg);
+        if (!row->own_cfg) {
+            s = gs_error_set(c->err, GS_ENOMEM, "%s: out of memory", c->seg);
+            goto done;
+        }
+        if ((s = read_config(g, row->own_cfg, c)) != GS_OK)
+            goto done;
+        row->cfg = row->own_cfg;
+    }
+done:
+    H5Gclose(g);
+    return s;
+}
+
+gs_status gs_segment_read_rows(gs_store *st, gs_error *err)
+{
+    gs_status s = GS_OK;
+    char path[GS_PATH_MAX + 64];
+    hid_t file = H5I_INVALID_HID;
+    unsigned open_seg = 0;
+    for (size_t r = 0; r < st->n_rows && s == GS_OK; r++) {
+        gs_store_row *row = &st->rows[r];
+        if (!row->committed)
+            continue;
+        gs_segment_path(st, row->seg, 0, path, sizeof path);
+        if (file < 0 || open_seg != row->seg) {
+            if (file >= 0)
+                H5Fclose(file);
+            file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+            open_seg = row->seg;
+            if (file < 0) {
+                s = gs_h5_fail(err, path, "H5Fopen (journaled segment)");
+                break;
+            }
+        }
+        ctx c = {path, row->id, err};
+        s = read_row(file, row, &c);
+    }
+    if (file >= 0)
+        H5Fclose(file);
+    return s;
+}

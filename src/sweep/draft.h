@@ -1,0 +1,75 @@
+/* The parsed-but-not-expanded spec shared by spec.c (YAML + overrides -> draft, validation) and
+ * plan.c (draft -> runs, ids, seeds, resolved YAML). Private to src/sweep. */
+#ifndef GRADSWEEP_SWEEP_DRAFT_H
+#define GRADSWEEP_SWEEP_DRAFT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gradsweep/config.h"
+#include "gradsweep/spec.h"
+#include "gradsweep/status.h"
+
+#define GS_DRAFT_MAX_KEYS 64
+
+/* What the spec says about one key of gs_keys: nothing, a fixed value or an axis. */
+typedef struct {
+    int set;         /* given in the spec or on the command line */
+    int line;        /* line of the value in the spec file (0 when from the command line) */
+    const char *ovr; /* the override that set it (borrowed from the caller), or NULL */
+    int is_axis;
+    size_t n, cap;
+    char **vals; /* [n] canonical texts (gs_key_format); n == 1 for a fixed value */
+} gs_slot;
+
+typedef struct {
+    const char *file; /* name used in messages */
+    gs_error *err;
+    size_t n_keys;                    /* gs_key_count() */
+    gs_slot slots[GS_DRAFT_MAX_KEYS]; /* indexed like gs_keys */
+    size_t axis[GS_DRAFT_MAX_KEYS];   /* slot indexes of the axes, in sweep order */
+    size_t n_axis;
+    char *name;
+    uint64_t seed;
+    int64_t replicates;
+    gs_record rec;   /* grad_steps owned by the draft until handed to the plan */
+    int top_line;    /* line of the document's root mapping */
+    int sec_line[3]; /* lines of the data, model and train keys (0 when absent) */
+} gs_draft;
+
+/* " (did you mean 'x'?)" for the name nearest to word, or " (expected one of: a, b, c)". */
+void gs_draft_suggest(char *buf, size_t n, const char *word, const char *const *names);
+
+/* A finite real number written in full (no trailing text). Returns 0, or -1. */
+int gs_draft_real(const char *t, double *v);
+
+/* An integer in [lo, hi] (decimal, or a real with an integral value such as "64.0"). Returns 0, or
+ * -1 with the reason in why. */
+int gs_draft_int(const char *t, double lo, double hi, int64_t *v, char *why, size_t n);
+
+/* The index of t in the NULL-terminated names. Returns 0, or -1 with "unknown value 't' (did you
+ * mean ...)" in why. */
+int gs_draft_enum(const char *t, const char *const *names, int *v, char *why, size_t n);
+
+/* Parses text as a value of key k into the matching field of cfg. Returns 0, or -1 with the
+ * reason ("expected an integer, got '2.5'") in why. */
+int gs_draft_parse_value(const gs_key *k, const char *text, gs_run_config *cfg, char *why,
+                         size_t n);
+
+/* Sets a GS_ESPEC error "FILE:LINE: KEY: message" (or "command line: OVERRIDE: message" when ovr
+ * is not NULL; KEY is left out when NULL) in d->err and returns GS_ESPEC. */
+gs_status gs_draft_fail(const gs_draft *d, int line, const char *ovr, const char *key,
+                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Bit mask (1 << gs_datakind) of the data kinds the draft's runs use (data.kind may be an axis). */
+unsigned gs_draft_kinds(const gs_draft *d);
+
+/* Whether key k is used by data kind `kind`. */
+int gs_draft_key_applies(const gs_key *k, int kind);
+
+/* Expands a validated draft into a new plan (*out): runs in grid order with ids, seeds and cost,
+ * duplicate-run detection (GS_ESPEC naming the axis), resolved YAML. Takes the draft's record
+ * grad_steps (d->rec.grad_steps becomes NULL). GS_ENOMEM when allocation fails. */
+gs_status gs_draft_expand(gs_draft *d, gs_plan **out);
+
+#endif

@@ -1,0 +1,706 @@
+/* Sweep specs, first half: reads the YAML tree and the command-line overrides into a draft
+ * (fixed values and axes per key, all validated against the key table) and checks it as a whole.
+ * Expansion into runs, ids and seeds is plan.c. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gradsweep/spec.h"
+#include "sweep/draft.h"
+#include "sweep/yaml.h"
+
+#define WHY_MAX 512
+#define MAX_GEN 1000000 /* values one logspace/linspace may make */
+
+static const char *const top_names[] = {"name",  "seed",  "replicates", "axes", "data",
+                                        "model", "train", "record",     NULL};
+static const char *const sec_names[] = {"data", "model", "train", NULL};
+static const char *const rec_names[] = {"every", "grads", "weights", "dtype", NULL};
+static const char *const grads_names[] = {"steps", "every", "log", NULL};
+static const char *const form_names[] = {"logspace", "linspace", "values", NULL};
+static const char *const ovr_extra[] = {
+    "name",         "seed",           "replicates",   "record.every",
+    "record.grads", "record.weights", "record.dtype", NULL};
+
+static gs_status oom(const gs_draft *d)
+{
+    return gs_error_set(d->err, GS_ENOMEM, "%s: out of memory while reading the spec", d->file);
+}
+
+/* ---- slots: fixed values and axes ---------------------------------------------------------- */
+
+static void slot_clear(gs_slot *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->vals[i]);
+    free(s->vals);
+    memset(s, 0, sizeof *s);
+}
+
+static void axis_remove(gs_draft *d, size_t ki)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < d->n_axis; i++)
+        if (d->axis[i] != ki)
+            d->axis[j++] = d->axis[i];
+    d->n_axis = j;
+}
+
+/* Starts a new value list for key ki; keeps the axis position when it stays an axis. */
+static void slot_begin(gs_draft *d, size_t ki, int line, const char *ovr, int is_axis)
+{
+    gs_slot *s = &d->slots[ki];
+    int was_axis = s->set && s->is_axis;
+    slot_clear(s);
+    s->set = 1;
+    s->line = line;
+    s->ovr = ovr;
+    s->is_axis = is_axis;
+    if (was_axis && !is_axis)
+        axis_remove(d, ki);
+    if (!was_axis && is_axis)
+        d->axis[d->n_axis++] = ki;
+}
+
+/* Validates text as a value of key ki, and appends its canonical form to the slot. */
+static gs_status slot_add(gs_draft *d, size_t ki, const char *text, int line)
+{
+    const gs_key *k = &gs_keys[ki];
+    gs_slot *s = &d->slots[ki];
+    gs_run_config tmp;
+    char why[WHY_MAX], canon[GS_PATH_MAX + 64];
+    memset(&tmp, 0, sizeof tmp);
+    if (gs_draft_parse_value(k, text, &tmp, why, sizeof why) != 0)
+        return gs_draft_fail(d, line, s->ovr, k->path, "%s", why);
+    gs_key_format(k, &tmp, canon, sizeof canon);
+    for (size_t i = 0; i < s->n; i++)
+        if (strcmp(s->vals[i], canon) == 0)
+            return gs_draft_fail(d, line, s->ovr, k->path,
+                                 "value '%s' repeats an earlier value of the axis ('%s')", text,
+                                 canon);
+    if (s->n == s->cap) {
+        size_t ncap = s->cap ? 2 * s->cap : 4;
+        char **v = realloc(s->vals, ncap * sizeof *v);
+        if (!v)
+            return oom(d);
+        s->vals = v;
+        s->cap = ncap;
+    }
+    if (!(s->vals[s->n] = strdup(canon)))
+        return oom(d);
+    s->n++;
+    return GS_OK;
+}
+
+/* ---- YAML nodes -> draft ----------------------------------------------------------------- */
+
+static gs_status need_scalar(gs_draft *d, const gs_ynode *v, const char *key)
+{
+    if (v->kind != GS_YSCALAR)
+        return gs_draft_fail(d, v->line, NULL, key, "expected a single value, not a %s",
+                             v->kind == GS_YSEQ ? "list" : "mapping");
+    if (gs_yaml_is_null(v))
+        return gs_draft_fail(d, v->line, NULL, key, "missing value");
+    return GS_OK;
+}
+
+/* Rejects a key given twice in one mapping. */
+static gs_status check_dups(gs_draft *d, const gs_ynode *map, const char *prefix)
+{
+    for (size_t i = 1; i < map->n; i++) {
+        for (size_t j = 0; j < i; j++) {
+            const gs_ynode *a = map->kids[2 * j], *b = map->kids[2 * i];
+            if (strcmp(a->text, b->text) == 0) {
+                char path[256];
+                snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", b->text);
+                return gs_draft_fail(d, b->line, NULL, path, "duplicate key (first at line %d)",
+                                     a->line);
+            }
+        }
+    }
+    return GS_OK;
+}
+
+static gs_status unknown_key(gs_draft *d, const gs_ynode *key, const char *prefix,
+                             const char *const *names)
+{
+    char hint[512], path[256];
+    gs_draft_suggest(hint, sizeof hint, key->text, names);
+    snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", key->text);
+    return gs_draft_fail(d, key->line, NULL, path, "unknown key '%s'%s", key->text, hint);
+}
+
+/* logspace: a * (b/a)^(i/(n-1)); linspace: a + (b-a) i/(n-1); endpoints exactly a and b. */
+static double gen_value(int logsp, double a, double b, int64_t i, int64_t n)
+{
+    if (i == 0)
+        return a;
+    if (i == n - 1)
+        return b;
+    double t = (double)i / (double)(n - 1);
+    return logsp ? a * pow(b / a, t) : a + (b - a) * t;
+}
+
+static gs_status axis_generate(gs_draft *d, size_t ki, const gs_ynode *form, const gs_ynode *arg)
+{
+    const gs_key *k = &gs_keys[ki];
+    int logsp = strcmp(form->text, "logspace") == 0;
+    int integral = k->type == GS_KEY_INT || k->type == GS_KEY_BATCH;
+    double a, b;
+    int64_t n;
+    char why[WHY_MAX];
+    if (k->type != GS_KEY_INT && k->type != GS_KEY_REAL && k->type != GS_KEY_BATCH)
+        return gs_draft_fail(d, form->line, NULL, k->path, "%s needs a numeric key", form->text);
+    if (arg->kind != GS_YSEQ || arg->n != 3 || arg->kids[0]->kind != GS_YSCALAR ||
+        arg->kids[1]->kind != GS_YSCALAR || arg->kids[2]->kind != GS_YSCALAR)
+        return gs_draft_fail(d, arg->line, NULL, k->path, "%s takes [start, stop, count]",
+                             form->text);
+    if (gs_draft_real(arg->kids[0]->text, &a) != 0 || gs_draft_real(arg->kids[1]->text, &b) != 0)
+        return gs_draft_fail(d, arg->line, NULL, k->path, "%s: start and stop must be numbers",
+                             form->text);
+    if (gs_draft_int(arg->kids[2]->text, 2, MAX_GEN, &n, why, sizeof why) != 0)
+        return gs_draft_fail(d, arg->line, NULL, k->path, "%s count: %s", form->text, why);
+    if (logsp && !(a > 0 && b > 0))
+        return gs_draft_fail(d, arg->line, NULL, k->path, "logspace needs start, stop > 0");
+    for (int64_t i = 0; i < n; i++) {
+        double v = gen_value(logsp, a, b, i, n);
+        char text[64];
+        if (integral) {
+            double r = nearbyint(v);
+            if (fabs(v - r) > 1e-9 * fmax(1.0, fabs(v)))
+                return gs_draft_fail(d, arg->line, NULL, k->path,
+                                     "%s value %.17g is not an integer", form->text, v);
+            snprintf(text, sizeof text, "%.0f", r);
+        } else {
+            snprintf(text, sizeof text, "%.17g", v);
+        }
+        gs_status st = slot_add(d, ki, text, arg->line);
+        if (st != GS_OK)
+            return st;
+    }
+    return GS_OK;
+}
+
+static gs_status axis_list(gs_draft *d, size_t ki, const gs_ynode *seq)
+{
+    if (seq->kind != GS_YSEQ)
+        return gs_draft_fail(d, seq->line, NULL, gs_keys[ki].path, "values takes a list");
+    if (seq->n == 0)
+        return gs_draft_fail(d, seq->line, NULL, gs_keys[ki].path, "empty axis");
+    for (size_t i = 0; i < seq->n; i++) {
+        gs_status st = need_scalar(d, seq->kids[i], gs_keys[ki].path);
+        if (st == GS_OK)
+            st = slot_add(d, ki, seq->kids[i]->text, seq->kids[i]->line);
+        if (st != GS_OK)
+            return st;
+    }
+    return GS_OK;
+}
+
+/* A key's value: scalar (fixed), list (axis) or {logspace|linspace|values: ...} (axis). */
+static gs_status read_key(gs_draft *d, size_t ki, const gs_ynode *v)
+{
+    const char *path = gs_keys[ki].path;
+    gs_status st = GS_OK;
+    if (v->kind == GS_YSCALAR) {
+        if ((st = need_scalar(d, v, path)) != GS_OK)
+            return st;
+        slot_begin(d, ki, v->line, NULL, 0);
+        return slot_add(d, ki, v->text, v->line);
+    }
+    slot_begin(d, ki, v->line, NULL, 1);
+    if (v->kind == GS_YSEQ)
+        return axis_list(d, ki, v);
+    if (v->n != 1)
+        return gs_draft_fail(d, v->line, NULL, path,
+                             "an axis mapping has one key: logspace, linspace or values");
+    const gs_ynode *form = v->kids[0], *arg = v->kids[1];
+    if (strcmp(form->text, "values") == 0)
+        return axis_list(d, ki, arg);
+    if (strcmp(form->text, "logspace") == 0 || strcmp(form->text, "linspace") == 0)
+        return axis_generate(d, ki, form, arg);
+    char hint[256];
+    gs_draft_suggest(hint, sizeof hint, form->text, form_names);
+    return gs_draft_fail(d, form->line, NULL, path, "unknown axis form '%s'%s", form->text, hint);
+}
+
+static gs_status read_section(gs_draft *d, const char *sec, const gs_ynode *map)
+{
+    const char *names[GS_DRAFT_MAX_KEYS + 1];
+    size_t nn = 0, plen = strlen(sec);
+    gs_status st = GS_OK;
+    if (map->kind != GS_YMAP)
+        return gs_draft_fail(d, map->line, NULL, sec, "expected a mapping of keys");
+    for (const gs_key *k = gs_keys; k->path; k++)
+        if (strncmp(k->path, sec, plen) == 0 && k->path[plen] == '.')
+            names[nn++] = k->path + plen + 1;
+    names[nn] = NULL;
+    if ((st = check_dups(d, map, sec)) != GS_OK)
+        return st;
+    for (size_t i = 0; i < map->n; i++) {
+        const gs_ynode *key = map->kids[2 * i];
+        char path[256];
+        snprintf(path, sizeof path, "%s.%s", sec, key->text);
+        const gs_key *k = gs_key_find(path);
+        if (!k)
+            return unknown_key(d, key, sec, names);
+        if ((st = read_key(d, (size_t)(k - gs_keys), map->kids[2 * i + 1])) != GS_OK)
+            return st;
+    }
+    return GS_OK;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static gs_status add_step(gs_draft *d, int64_t step)
+{
+    int64_t *s = realloc(d->rec.grad_steps, (d->rec.n_grad_steps + 1) * sizeof *s);
+    if (!s)
+        return oom(d);
+    d->rec.grad_steps = s;
+    s[d->rec.n_grad_steps++] = step;
+    return GS_OK;
+}
+
+static gs_status grad_steps(gs_draft *d, const gs_ynode *seq)
+{
+    char why[WHY_MAX];
+    int64_t v;
+    if (seq->kind != GS_YSEQ)
+        return gs_draft_fail(d, seq->line, NULL, "record.grads", "steps must be a list");
+    for (size_t i = 0; i < seq->n; i++) {
+        const gs_ynode *it = seq->kids[i];
+        gs_status st = need_scalar(d, it, "record.grads");
+        if (st != GS_OK)
+            return st;
+        if (gs_draft_int(it->text, 0, 1e15, &v, why, sizeof why) != 0)
+            return gs_draft_fail(d, it->line, NULL, "record.grads", "step %s", why);
+        if ((st = add_step(d, v)) != GS_OK)
+            return st;
+    }
+    return GS_OK;
+}
+
+/* grads: [steps...] or {steps: [...], every: k, log: n}. */
+static gs_status read_grads(gs_draft *d, const gs_ynode *v)
+{
+    char why[WHY_MAX];
+    gs_status st = GS_OK;
+    if (v->kind == GS_YSEQ)
+        return grad_steps(d, v);
+    if (gs_yaml_is_null(v))
+        return GS_OK;
+    if (v->kind != GS_YMAP)
+        return gs_draft_fail(d, v->line, NULL, "record.grads",
+                             "expected a list of steps or {every: k} / {log: n}");
+    if ((st = check_dups(d, v, "record.grads")) != GS_OK)
+        return st;
+    for (size_t i = 0; i < v->n && st == GS_OK; i++) {
+        const gs_ynode *key = v->kids[2 * i], *val = v->kids[2 * i + 1];
+        int is_every = strcmp(key->text, "every") == 0;
+        if (strcmp(key->text, "steps") == 0) {
+            st = grad_steps(d, val);
+        } else if (is_every || strcmp(key->text, "log") == 0) {
+            int64_t *dst = is_every ? &d->rec.grad_every : &d->rec.grad_log;
+            char path[64];
+            snprintf(path, sizeof path, "record.grads.%s", key->text);
+            if ((st = need_scalar(d, val, path)) != GS_OK)
+                break;
+            if (gs_draft_int(val->text, is_every ? 1 : 2, 1e15, dst, why, sizeof why) != 0)
+                st = gs_draft_fail(d, val->line, NULL, path, "%s", why);
+        } else {
+            st = unknown_key(d, key, "record.grads", grads_names);
+        }
+    }
+    return st;
+}
+
+static int parse_bool(const char *t, int *v)
+{
+    static const char *const yes[] = {"true", "True", "TRUE", "yes", "Yes", "on", NULL};
+    static const char *const no[] = {"false", "False", "FALSE", "no", "No", "off", NULL};
+    for (size_t i = 0; yes[i]; i++) {
+        if (strcmp(t, yes[i]) == 0 || strcmp(t, no[i]) == 0) {
+            *v = strcmp(t, yes[i]) == 0;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* One record key other than grads, from text (YAML scalar or override value). */
+static gs_status record_scalar(gs_draft *d, const char *key, const char *t, int line,
+                               const char *ovr)
+{
+    char why[WHY_MAX], path[64];
+    snprintf(path, sizeof path, "record.%s", key);
+    if (strcmp(key, "every") == 0) {
+        if (gs_draft_int(t, 1, 1e15, &d->rec.every, why, sizeof why) != 0)
+            return gs_draft_fail(d, line, ovr, path, "%s", why);
+    } else if (strcmp(key, "weights") == 0) {
+        if (parse_bool(t, &d->rec.weights) != 0)
+            return gs_draft_fail(d, line, ovr, path, "expected true or false, got '%s'", t);
+    } else if (gs_draft_enum(t, gs_dtype_names, &d->rec.dtype, why, sizeof why) != 0) {
+        return gs_draft_fail(d, line, ovr, path, "%s", why);
+    }
+    return GS_OK;
+}
+
+static gs_status read_record(gs_draft *d, const gs_ynode *map)
+{
+    gs_status st = GS_OK;
+    if (map->kind != GS_YMAP)
+        return gs_draft_fail(d, map->line, NULL, "record", "expected a mapping of keys");
+    if ((st = check_dups(d, map, "record")) != GS_OK)
+        return st;
+    for (size_t i = 0; i < map->n && st == GS_OK; i++) {
+        const gs_ynode *key = map->kids[2 * i], *val = map->kids[2 * i + 1];
+        char path[256];
+        snprintf(path, sizeof path, "record.%s", key->text);
+        if (strcmp(key->text, "grads") == 0)
+            st = read_grads(d, val);
+        else if (strcmp(key->text, "every") != 0 && strcmp(key->text, "weights") != 0 &&
+                 strcmp(key->text, "dtype") != 0)
+            st = unknown_key(d, key, "record", rec_names);
+        else if ((st = need_scalar(d, val, path)) == GS_OK)
+            st = record_scalar(d, key->text, val->text, val->line, NULL);
+    }
+    return st;
+}
+
+/* name, seed, replicates from text (YAML scalar or override value). */
+static gs_status top_scalar(gs_draft *d, const char *key, const char *t, int line, const char *ovr)
+{
+    char why[WHY_MAX], *end;
+    if (strcmp(key, "name") == 0) {
+        char *copy = strdup(t);
+        if (!copy)
+            return oom(d);
+        free(d->name);
+        d->name = copy;
+        if (!*t)
+            return gs_draft_fail(d, line, ovr, key, "value must not be empty");
+    } else if (strcmp(key, "seed") == 0) {
+        errno = 0;
+        unsigned long long v = strtoull(t, &end, 10);
+        if (*t < '0' || *t > '9' || *end || errno)
+            return gs_draft_fail(d, line, ovr, key, "expected an unsigned integer, got '%s'", t);
+        d->seed = (uint64_t)v;
+    } else if (gs_draft_int(t, 1, 1e6, &d->replicates, why, sizeof why) != 0) {
+        return gs_draft_fail(d, line, ovr, key, "%s", why);
+    }
+    return GS_OK;
+}
+
+/* axes: [key, ...] reorders the axes (the resolved YAML uses it to keep the sweep order). */
+static gs_status read_axes(gs_draft *d, const gs_ynode *seq)
+{
+    size_t order[GS_DRAFT_MAX_KEYS], n = 0;
+    if (seq->kind != GS_YSEQ)
+        return gs_draft_fail(d, seq->line, NULL, "axes", "expected a list of swept keys");
+    for (size_t i = 0; i < seq->n; i++) {
+        const gs_ynode *it = seq->kids[i];
+        const gs_key *k = it->kind == GS_YSCALAR ? gs_key_find(it->text) : NULL;
+        size_t ki = k ? (size_t)(k - gs_keys) : 0;
+        if (!k || !d->slots[ki].is_axis)
+            return gs_draft_fail(d, it->line, NULL, "axes", "'%s' is not a swept key",
+                                 it->kind == GS_YSCALAR ? it->text : "?");
+        for (size_t j = 0; j < n; j++)
+            if (order[j] == ki)
+                return gs_draft_fail(d, it->line, NULL, "axes", "'%s' is listed twice", it->text);
+        order[n++] = ki;
+    }
+    if (n != d->n_axis)
+        return gs_draft_fail(d, seq->line, NULL, "axes", "must list every swept key (%zu of %zu)",
+                             n, d->n_axis);
+    memcpy(d->axis, order, n * sizeof *order);
+    return GS_OK;
+}
+
+static gs_status read_root(gs_draft *d, const gs_ynode *root)
+{
+    gs_status st = GS_OK;
+    const gs_ynode *axes = NULL;
+    if (root->kind != GS_YMAP)
+        return gs_draft_fail(d, root->line, NULL, NULL, "a spec is a mapping (name: ..., ...)");
+    d->top_line = root->line;
+    if ((st = check_dups(d, root, "")) != GS_OK)
+        return st;
+    for (size_t i = 0; i < root->n && st == GS_OK; i++) {
+        const gs_ynode *key = root->kids[2 * i], *val = root->kids[2 * i + 1];
+        const char *kt = key->text;
+        int sec = -1;
+        for (int s = 0; s < 3; s++)
+            if (strcmp(kt, sec_names[s]) == 0)
+                sec = s;
+        if (sec >= 0) {
+            d->sec_line[sec] = key->line;
+            st = read_section(d, kt, val);
+        } else if (strcmp(kt, "record") == 0) {
+            st = read_record(d, val);
+        } else if (strcmp(kt, "axes") == 0) {
+            axes = val;
+        } else if (strcmp(kt, "name") == 0 || strcmp(kt, "seed") == 0 ||
+                   strcmp(kt, "replicates") == 0) {
+            if ((st = need_scalar(d, val, kt)) == GS_OK)
+                st = top_scalar(d, kt, val->text, val->line, NULL);
+        } else {
+            st = unknown_key(d, key, "", top_names);
+        }
+    }
+    if (st == GS_OK && axes)
+        st = read_axes(d, axes);
+    return st;
+}
+
+/* ---- overrides --------------------------------------------------------------------------- */
+
+static gs_status override_grads(gs_draft *d, char *vals, const char *ovr)
+{
+    char why[WHY_MAX];
+    gs_status st = GS_OK;
+    free(d->rec.grad_steps);
+    d->rec.grad_steps = NULL;
+    d->rec.n_grad_steps = 0;
+    d->rec.grad_every = d->rec.grad_log = 0;
+    if (strcmp(vals, "none") == 0)
+        return GS_OK;
+    for (char *save = NULL, *t = strtok_r(vals, ",", &save); t && st == GS_OK;
+         t = strtok_r(NULL, ",", &save)) {
+        int64_t v;
+        if (strncmp(t, "every:", 6) == 0 || strncmp(t, "log:", 4) == 0) {
+            int ev = t[0] == 'e';
+            if (gs_draft_int(strchr(t, ':') + 1, ev ? 1 : 2, 1e15, &v, why, sizeof why) != 0)
+                return gs_draft_fail(d, 0, ovr, NULL, "%s", why);
+            *(ev ? &d->rec.grad_every : &d->rec.grad_log) = v;
+        } else if (gs_draft_int(t, 0, 1e15, &v, why, sizeof why) != 0) {
+            return gs_draft_fail(d, 0, ovr, NULL, "step %s", why);
+        } else {
+            st = add_step(d, v);
+        }
+    }
+    return st;
+}
+
+static gs_status override_key(gs_draft *d, size_t ki, char *vals, const char *ovr)
+{
+    size_t n = 1;
+    gs_status st = GS_OK;
+    for (const char *p = vals; *p; p++)
+        n += *p == ',';
+    slot_begin(d, ki, 0, ovr, n > 1);
+    for (char *p = vals; st == GS_OK;) {
+        char *comma = strchr(p, ',');
+        if (comma)
+            *comma = '\0';
+        if (!*p)
+            return gs_draft_fail(d, 0, ovr, NULL, "empty value");
+        st = slot_add(d, ki, p, 0);
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    return st;
+}
+
+/* "key.path=v1,v2,...": data/model/train keys, name, seed, replicates, record.*. */
+static gs_status apply_override(gs_draft *d, const char *ovr, const char *const *names)
+{
+    gs_status st = GS_OK;
+    char *copy = strdup(ovr), *eq;
+    if (!copy)
+        return oom(d);
+    eq = strchr(copy, '=');
+    if (!eq || eq == copy) {
+        st = gs_draft_fail(d, 0, ovr, NULL, "expected key.path=value[,value...]");
+        goto done;
+    }
+    *eq = '\0';
+    char *key = copy, *vals = eq + 1;
+    const gs_key *k = gs_key_find(key);
+    int extra = 0;
+    for (size_t i = 0; ovr_extra[i]; i++)
+        extra |= strcmp(key, ovr_extra[i]) == 0;
+    if (!k && !extra) {
+        char hint[512];
+        gs_draft_suggest(hint, sizeof hint, key, names);
+        st = gs_draft_fail(d, 0, ovr, NULL, "unknown key '%s'%s", key, hint);
+    } else if (k) {
+        st = override_key(d, (size_t)(k - gs_keys), vals, ovr);
+    } else if (strcmp(key, "record.grads") == 0) {
+        st = override_grads(d, vals, ovr);
+    } else if (strchr(vals, ',')) {
+        st = gs_draft_fail(d, 0, ovr, NULL, "%s takes one value", key);
+    } else if (strncmp(key, "record.", 7) == 0) {
+        st = record_scalar(d, key + 7, vals, 0, ovr);
+    } else {
+        st = top_scalar(d, key, vals, 0, ovr);
+    }
+done:
+    free(copy);
+    return st;
+}
+
+static gs_status apply_overrides(gs_draft *d, const char *const *ovr, size_t n)
+{
+    const char *names[GS_DRAFT_MAX_KEYS + 16];
+    size_t nn = 0;
+    for (const gs_key *k = gs_keys; k->path; k++)
+        names[nn++] = k->path;
+    for (size_t i = 0; ovr_extra[i]; i++)
+        names[nn++] = ovr_extra[i];
+    names[nn] = NULL;
+    for (size_t i = 0; i < n; i++) {
+        size_t klen = strcspn(ovr[i], "=");
+        for (size_t j = 0; j < i; j++)
+            if (strncmp(ovr[i], ovr[j], klen + 1) == 0)
+                return gs_draft_fail(d, 0, ovr[i], NULL, "key given twice on the command line");
+        gs_status st = apply_override(d, ovr[i], names);
+        if (st != GS_OK)
+            return st;
+    }
+    return GS_OK;
+}
+
+/* ---- whole-spec checks ------------------------------------------------------------------- */
+
+unsigned gs_draft_kinds(const gs_draft *d)
+{
+    const gs_key *kk = gs_key_find("data.kind");
+    const gs_slot *s = &d->slots[kk - gs_keys];
+    gs_run_config cfg;
+    unsigned mask = 0;
+    char why[WHY_MAX];
+    gs_config_defaults(&cfg);
+    if (!s->set)
+        return 1u << cfg.data_kind;
+    for (size_t i = 0; i < s->n; i++)
+        if (gs_draft_parse_value(kk, s->vals[i], &cfg, why, sizeof why) == 0)
+            mask |= 1u << cfg.data_kind;
+    return mask;
+}
+
+static int first_kind(unsigned mask)
+{
+    int kind = 0;
+    while (kind < GS_DATA__COUNT - 1 && !((mask >> kind) & 1u))
+        kind++;
+    return kind;
+}
+
+static gs_status check_draft(gs_draft *d)
+{
+    unsigned mask = gs_draft_kinds(d);
+    for (size_t ki = 0; ki < d->n_keys; ki++) {
+        const gs_key *k = &gs_keys[ki];
+        const gs_slot *s = &d->slots[ki];
+        int used = k->only_kind < 0 || (mask >> k->only_kind) & 1u;
+        if (s->set && !used)
+            return gs_draft_fail(
+                d, s->line, s->ovr, k->path, "not used by data kind '%s' (only by '%s')",
+                gs_datakind_names[first_kind(mask)], gs_datakind_names[k->only_kind]);
+        if (!s->set && used && !k->dflt) {
+            int sec = k->path[0] == 'd' ? 0 : k->path[0] == 'm' ? 1 : 2;
+            int line = d->sec_line[sec] ? d->sec_line[sec] : d->top_line;
+            return gs_draft_fail(d, line, NULL, k->path, "required key missing");
+        }
+    }
+    if (!d->name || !d->name[0])
+        return gs_draft_fail(d, d->top_line, NULL, "name", "required key missing");
+    if (d->rec.n_grad_steps > 1) {
+        int64_t *v = d->rec.grad_steps;
+        size_t j = 1;
+        qsort(v, d->rec.n_grad_steps, sizeof *v, cmp_i64);
+        for (size_t i = 1; i < d->rec.n_grad_steps; i++)
+            if (v[i] != v[j - 1])
+                v[j++] = v[i];
+        d->rec.n_grad_steps = j;
+    }
+    return GS_OK;
+}
+
+/* ---- entry points ------------------------------------------------------------------------ */
+
+static void draft_free(gs_draft *d)
+{
+    for (size_t i = 0; i < GS_DRAFT_MAX_KEYS; i++)
+        slot_clear(&d->slots[i]);
+    free(d->name);
+    free(d->rec.grad_steps);
+}
+
+gs_status gs_plan_parse(gs_plan **out, const char *text, size_t len, const char *name,
+                        const char *const *overrides, size_t n_overrides, gs_error *err)
+{
+    gs_status st = GS_OK;
+    gs_ynode *root = NULL;
+    gs_draft *d = calloc(1, sizeof *d);
+    *out = NULL;
+    if (!d)
+        return gs_error_set(err, GS_ENOMEM, "%s: out of memory", name);
+    d->file = name;
+    d->err = err;
+    d->n_keys = gs_key_count();
+    d->replicates = 1;
+    d->rec.every = 1;
+    d->rec.dtype = GS_DTYPE_FLOAT32;
+    if (d->n_keys > GS_DRAFT_MAX_KEYS) {
+        st = gs_error_set(err, GS_EINVAL, "spec: key table larger than %d", GS_DRAFT_MAX_KEYS);
+        goto done;
+    }
+    if ((st = gs_yaml_parse(&root, text, len, name, err)) != GS_OK)
+        goto done;
+    if ((st = read_root(d, root)) != GS_OK)
+        goto done;
+    if ((st = apply_overrides(d, overrides, n_overrides)) != GS_OK)
+        goto done;
+    if ((st = check_draft(d)) != GS_OK)
+        goto done;
+    st = gs_draft_expand(d, out);
+done:
+    gs_yaml_free(root);
+    draft_free(d);
+    free(d);
+    return st;
+}
+
+gs_status gs_plan_load(gs_plan **out, const char *path, const char *const *overrides,
+                       size_t n_overrides, gs_error *err)
+{
+    gs_status st = GS_OK;
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    FILE *f = fopen(path, "rb");
+    *out = NULL;
+    if (!f)
+        return gs_error_set(err, GS_EIO, "%s: cannot open spec: %s", path, strerror(errno));
+    for (;;) {
+        if (len + 4096 > cap) {
+            char *t = realloc(text, cap = 2 * cap + 8192);
+            if (!t) {
+                st = gs_error_set(err, GS_ENOMEM, "%s: out of memory reading the spec", path);
+                goto done;
+            }
+            text = t;
+        }
+        size_t got = fread(text + len, 1, cap - len, f);
+        len += got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(f)) {
+        st = gs_error_set(err, GS_EIO, "%s: cannot read spec", path);
+        goto done;
+    }
+    st = gs_plan_parse(out, text, len, path, overrides, n_overrides, err);
+done:
+    free(text);
+    fclose(f);
+    return st;
+}

@@ -1,0 +1,7 @@
+# Smoke test of the benchmark command: it runs and prints its table (numbers are not judged here:
+# the machine is shared, so timing limits would be flaky; see docs/testing.md).
+. "$(dirname "$0")/lib.sh"
+bench=$(dirname "$GS_EXE")/gradsweep_bench
+expect_rc 0 "$bench" --quick
+expect_out "GFLOP/s"
+echo "it_bench: ok"

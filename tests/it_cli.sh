@@ -1,0 +1,45 @@
+# CLI behaviour: help, version, exit codes, refusal of existing/busy outputs, list and dry-run.
+. "$(dirname "$0")/lib.sh"
+d=$(scratch cli)
+spec=$SPECS/small.yaml
+expect_rc 0 "$GS_EXE" --version;            expect_out "gradsweep 0."
+expect_rc 0 "$GS_EXE" --help;               expect_out "run SPEC"
+expect_rc 0 "$GS_EXE" run --help;           expect_out "--resume"; expect_out "relu"
+expect_rc 0 "$GS_EXE" list --help;          expect_out "--csv"
+expect_rc 2 "$GS_EXE";                      expect_out "usage"
+expect_rc 2 "$GS_EXE" frobnicate;           expect_out "unknown command 'frobnicate'"
+expect_rc 2 "$GS_EXE" run;                  expect_out "usage: gradsweep run"
+expect_rc 2 "$GS_EXE" run "$spec" --bogus;  expect_out "unknown or incomplete option '--bogus'"
+expect_rc 2 "$GS_EXE" run "$spec" -j 0;     expect_out "thread count"
+expect_rc 2 "$GS_EXE" run "$spec" --resume --force; expect_out "exclude each other"
+expect_rc 1 "$GS_EXE" run "$d/missing.yaml" -o "$d/x.h5"; expect_out "missing.yaml"
+# Spec errors: exit 2, file:line and a suggestion.
+printf 'name: bad\nmodel:\n  depth: 2\n  width: 8\n  activaton: tanh\ntrain: {steps: 5}\n' > "$d/bad.yaml"
+expect_rc 2 "$GS_EXE" run "$d/bad.yaml" -o "$d/bad.h5"
+expect_out "bad.yaml:5"; expect_out "did you mean 'activation'"
+expect_rc 2 "$GS_EXE" list "$spec" model.activaton=tanh; expect_out "did you mean 'model.activation'"
+# list: one row per run, csv header, axis columns.
+expect_rc 0 "$GS_EXE" list "$spec" --csv
+[ "$(wc -l <<<"$OUT")" = 25 ] || fail "list --csv: expected 25 lines, got $(wc -l <<<"$OUT")"
+expect_out "index,run_id,seed,replicate,model.depth,model.activation,model.sigma_w"
+expect_rc 0 "$GS_EXE" list "$spec" model.depth=4
+[ "$(wc -l <<<"$OUT")" = 9 ] || fail "list with override: expected 9 lines"
+# dry-run: counts, flops and size, and it writes nothing.
+expect_rc 0 "$GS_EXE" run "$spec" -o "$d/dry.h5" --dry-run
+expect_out "24 runs"; expect_out "FLOP"; expect_out "estimated output"
+[ ! -e "$d/dry.h5" ] || fail "--dry-run wrote the output"
+# An existing output is refused without --resume/--force, replaced with --force.
+expect_rc 0 "$GS_EXE" run "$spec" -o "$d/o.h5" -q model.depth=1
+expect_rc 2 "$GS_EXE" run "$spec" -o "$d/o.h5" -q model.depth=1; expect_out "--force"
+expect_rc 0 "$GS_EXE" run "$spec" -o "$d/o.h5" -q --force model.depth=3
+expect_rc 0 "$GS_EXE" run "$spec" -o "$d/o.h5" -q --resume model.depth=3
+expect_out "8 of 8 runs"
+# A second process on the same output is refused while the first holds it.
+"$GS_EXE" run "$SPECS/resume.yaml" -o "$d/busy.h5" -j 1 -q >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 50); do [ -e "$d/busy.h5.d/lock" ] && break; sleep 0.1; done
+expect_rc 1 "$GS_EXE" run "$SPECS/resume.yaml" -o "$d/busy.h5" -q --resume
+expect_out "in use"
+kill -TERM "$pid"; set +e; wait "$pid"; rc=$?; set -e
+[ "$rc" = 3 ] || [ "$rc" = 0 ] || fail "SIGTERM: expected exit 3, got $rc"
+echo "it_cli: ok"

@@ -1,0 +1,478 @@
+/* Sweep specs: the reference spec's expansion, run identity and seeds, overrides, the resolved
+ * YAML round trip, and every class of spec error with its file:line message. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "gradsweep/spec.h"
+
+/* Reads experiments/quick.yaml (GS_SOURCE_DIR, else relative to the working directory). */
+static char *read_quick(char *path, size_t n)
+{
+    const char *src = getenv("GS_SOURCE_DIR");
+    snprintf(path, n, "%s/experiments/quick.yaml", src ? src : ".");
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *text = calloc(1, 1 << 16);
+    size_t len = text ? fread(text, 1, (1 << 16) - 1, f) : 0;
+    (void)len;
+    fclose(f);
+    return text;
+}
+
+static gs_plan *parse(const char *text, const char *const *ovr, size_t n_ovr, gs_error *err)
+{
+    gs_plan *p = NULL;
+    gs_error_clear(err);
+    if (gs_plan_parse(&p, text, strlen(text), "t.yaml", ovr, n_ovr, err) != GS_OK) {
+        fprintf(stderr, "unexpected parse failure: %s\n", err->msg);
+        return NULL;
+    }
+    return p;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Runs of a plan sorted by id are strictly increasing when ids are unique. */
+static int ids_unique(const gs_plan *p)
+{
+    const char **ids = malloc(p->n_runs * sizeof *ids);
+    int ok = ids != NULL;
+    for (size_t i = 0; ok && i < p->n_runs; i++)
+        ids[i] = p->runs[i].id;
+    if (ok)
+        qsort(ids, p->n_runs, sizeof *ids, cmp_str);
+    for (size_t i = 1; ok && i < p->n_runs; i++)
+        ok = strcmp(ids[i - 1], ids[i]) < 0;
+    free(ids);
+    return ok;
+}
+
+static void test_quick(const gs_plan *p)
+{
+    CHECK_EQ_STR(p->name, "quick");
+    CHECK_EQ_INT(p->master_seed, 1);
+    CHECK_EQ_INT(p->replicates, 2);
+    CHECK_EQ_INT(p->n_runs, 5 * 3 * 9 * 2);
+    CHECK_EQ_INT(p->n_axes, 3);
+    if (p->n_axes != 3 || p->n_runs != 270)
+        return;
+    CHECK_EQ_STR(p->axes[0].key->path, "model.depth");
+    CHECK_EQ_STR(p->axes[1].key->path, "model.activation");
+    CHECK_EQ_STR(p->axes[2].key->path, "model.sigma_w");
+    const char *depths[] = {"2", "4", "8", "16", "32"};
+    for (size_t i = 0; i < 5; i++)
+        CHECK_EQ_STR(p->axes[0].values[i], depths[i]);
+    CHECK_EQ_STR(p->axes[1].values[1], "relu");
+    CHECK_EQ_INT(p->axes[2].n_values, 9);
+    for (size_t i = 0; i < 9; i++)
+        CHECK_NEAR(strtod(p->axes[2].values[i], NULL), 0.25 * pow(16.0, (double)i / 8.0), 1e-15, 0);
+    CHECK_EQ_STR(p->axes[2].values[0], "0.25");
+    CHECK_EQ_STR(p->axes[2].values[8], "4");
+    CHECK(ids_unique(p));
+    for (size_t r = 0; r < p->n_runs; r++) {
+        const gs_run *run = &p->runs[r];
+        size_t c = r / 2;
+        CHECK_EQ_INT(run->index, r);
+        CHECK_EQ_INT(run->replicate, (int64_t)(r % 2));
+        CHECK_EQ_INT(run->cfg.depth, atoi(p->axes[0].values[c / 27]));
+        CHECK_EQ_STR(gs_act_names[run->cfg.activation], p->axes[1].values[(c / 9) % 3]);
+        CHECK(run->cfg.sigma_w == strtod(p->axes[2].values[c % 9], NULL));
+        CHECK(run->seed >= 1 && run->seed <= 4294967295u);
+        CHECK_EQ_INT(strlen(run->id), GS_RUN_ID_LEN);
+        CHECK_EQ_INT(strspn(run->id, "0123456789abcdef"), GS_RUN_ID_LEN);
+        CHECK_EQ_INT(gs_plan_find(p, run->id), r);
+        CHECK_EQ_INT(run->cfg.width, 64);
+        CHECK_EQ_INT(run->cfg.steps, 200);
+        CHECK_EQ_INT(run->cfg.batch, 64);
+        CHECK_EQ_INT(run->cfg.data_classes, 10);
+    }
+    /* depth 2: 32x64, 64x64, 64x10 per step over 64 rows, 200 steps */
+    CHECK_NEAR(p->runs[0].cost, 6.0 * (32 * 64 + 64 * 64 + 64 * 10) * 64 * 200, 1e-12, 0);
+    CHECK_EQ_INT(p->record.n_grad_steps, 4);
+    if (p->record.n_grad_steps == 4)
+        CHECK_EQ_INT(p->record.grad_steps[3], 199);
+    CHECK_EQ_INT(p->record.every, 1);
+    CHECK_EQ_INT(p->record.dtype, GS_DTYPE_FLOAT32);
+    CHECK_EQ_INT(p->record.weights, 0);
+    CHECK_EQ_INT(gs_plan_find(p, "0000000000000000"), (size_t)-1);
+}
+
+/* Every run of a is in b with the same seed and config. */
+static void check_subset(const gs_plan *a, const gs_plan *b)
+{
+    size_t missing = 0;
+    for (size_t i = 0; i < a->n_runs; i++) {
+        size_t j = gs_plan_find(b, a->runs[i].id);
+        if (j == (size_t)-1) {
+            missing++;
+            continue;
+        }
+        CHECK_EQ_INT(b->runs[j].seed, a->runs[i].seed);
+        CHECK_EQ_INT(b->runs[j].replicate, a->runs[i].replicate);
+        CHECK(memcmp(&b->runs[j].cfg, &a->runs[i].cfg, sizeof a->runs[i].cfg) == 0);
+    }
+    CHECK_EQ_INT(missing, 0);
+}
+
+static void check_same_plan(const gs_plan *a, const gs_plan *b)
+{
+    CHECK_EQ_INT(a->n_runs, b->n_runs);
+    CHECK_EQ_INT(a->n_axes, b->n_axes);
+    CHECK_EQ_STR(a->name, b->name);
+    CHECK_EQ_INT(a->master_seed, b->master_seed);
+    CHECK_EQ_INT(a->replicates, b->replicates);
+    CHECK_EQ_INT(a->record.every, b->record.every);
+    CHECK_EQ_INT(a->record.n_grad_steps, b->record.n_grad_steps);
+    CHECK_EQ_INT(a->record.grad_every, b->record.grad_every);
+    CHECK_EQ_INT(a->record.grad_log, b->record.grad_log);
+    CHECK_EQ_INT(a->record.weights, b->record.weights);
+    CHECK_EQ_INT(a->record.dtype, b->record.dtype);
+    for (size_t i = 0; i < a->n_axes && i < b->n_axes; i++)
+        CHECK(a->axes[i].key == b->axes[i].key);
+    for (size_t i = 0; i < a->n_runs && i < b->n_runs; i++) {
+        CHECK_EQ_STR(a->runs[i].id, b->runs[i].id);
+        CHECK_EQ_INT(a->runs[i].seed, b->runs[i].seed);
+    }
+}
+
+/* The resolved YAML parses back into the same plan, and resolving again changes nothing. */
+static void check_round_trip(const gs_plan *p)
+{
+    gs_error err;
+    gs_plan *q = parse(p->resolved_yaml, NULL, 0, &err);
+    CHECK(q != NULL);
+    if (!q) {
+        fprintf(stderr, "%s\n", p->resolved_yaml);
+        return;
+    }
+    check_same_plan(p, q);
+    CHECK_EQ_STR(q->resolved_yaml, p->resolved_yaml);
+    gs_plan_destroy(q);
+}
+
+static void test_identity(const char *text, const gs_plan *quick)
+{
+    gs_error err;
+    gs_plan *again = parse(text, NULL, 0, &err);
+    CHECK(again != NULL);
+    if (again)
+        check_same_plan(quick, again);
+    gs_plan_destroy(again);
+
+    /* adding a value to an axis keeps every old run (id, seed, config) */
+    const char *wider[] = {"model.depth=2,4,8,16,32,64"};
+    gs_plan *ext = parse(text, wider, 1, &err);
+    CHECK(ext != NULL);
+    if (ext) {
+        CHECK_EQ_INT(ext->n_runs, 6 * 3 * 9 * 2);
+        check_subset(quick, ext);
+    }
+    gs_plan_destroy(ext);
+
+    /* the master seed changes seeds, not ids */
+    const char *seed7[] = {"seed=7"};
+    gs_plan *s7 = parse(text, seed7, 1, &err);
+    CHECK(s7 != NULL);
+    if (s7) {
+        size_t same_seed = 0;
+        for (size_t i = 0; i < s7->n_runs; i++) {
+            CHECK_EQ_STR(s7->runs[i].id, quick->runs[i].id);
+            same_seed += s7->runs[i].seed == quick->runs[i].seed;
+        }
+        CHECK(same_seed < 3);
+    }
+    gs_plan_destroy(s7);
+}
+
+static void test_overrides(const char *text, const gs_plan *quick)
+{
+    gs_error err;
+    const char *scalar[] = {"model.depth=8", "record.every=5", "record.dtype=float64",
+                            "record.weights=true", "record.grads=10,0,every:50"};
+    gs_plan *p = parse(text, scalar, 5, &err);
+    CHECK(p != NULL);
+    if (p) {
+        CHECK_EQ_INT(p->n_axes, 2);
+        CHECK_EQ_INT(p->n_runs, 3 * 9 * 2);
+        CHECK_EQ_STR(p->axes[0].key->path, "model.activation");
+        for (size_t i = 0; i < p->n_runs; i++)
+            CHECK_EQ_INT(p->runs[i].cfg.depth, 8);
+        check_subset(p, quick); /* a fixed depth 8 is the depth-8 slice of the axis */
+        CHECK_EQ_INT(p->record.every, 5);
+        CHECK_EQ_INT(p->record.dtype, GS_DTYPE_FLOAT64);
+        CHECK_EQ_INT(p->record.weights, 1);
+        CHECK_EQ_INT(p->record.grad_every, 50);
+        CHECK_EQ_INT(p->record.n_grad_steps, 2);
+        if (p->record.n_grad_steps == 2)
+            CHECK(p->record.grad_steps[0] == 0 && p->record.grad_steps[1] == 10);
+        check_round_trip(p);
+    }
+    gs_plan_destroy(p);
+
+    /* new axis goes last; an existing axis keeps its place with the new values in order */
+    const char *axes[] = {"model.width=32,64", "model.depth=8,2", "replicates=1"};
+    p = parse(text, axes, 3, &err);
+    CHECK(p != NULL);
+    if (p) {
+        CHECK_EQ_INT(p->n_axes, 4);
+        CHECK_EQ_INT(p->n_runs, 2 * 3 * 9 * 2);
+        CHECK_EQ_STR(p->axes[0].key->path, "model.depth");
+        CHECK_EQ_STR(p->axes[0].values[0], "8");
+        CHECK_EQ_STR(p->axes[3].key->path, "model.width");
+        CHECK_EQ_INT(p->runs[0].cfg.width, 32);
+        CHECK_EQ_INT(p->runs[1].cfg.width, 64);
+        CHECK_EQ_INT(p->runs[0].cfg.depth, 8);
+        check_round_trip(p);
+    }
+    gs_plan_destroy(p);
+}
+
+static void test_canonical(void)
+{
+    gs_run_config cfg;
+    char buf[1024];
+    gs_config_defaults(&cfg);
+    size_t n = gs_run_canonical(&cfg, 0, buf, sizeof buf);
+    CHECK_EQ_STR(buf, "replicate=0\n");
+    CHECK_EQ_INT(n, strlen(buf));
+    cfg.width = 64;
+    cfg.activation = GS_ACT_RELU;
+    cfg.data_dim = 7;
+    cfg.data_path[0] = 'x'; /* not used by gaussian_mixture: no effect */
+    n = gs_run_canonical(&cfg, 3, buf, sizeof buf);
+    CHECK_EQ_STR(buf, "data.dim=7\nmodel.activation=relu\nmodel.width=64\nreplicate=3\n");
+    char small[8];
+    CHECK_EQ_INT(gs_run_canonical(&cfg, 3, small, sizeof small), n);
+    CHECK_EQ_INT(strlen(small), sizeof small - 1);
+    CHECK_EQ_INT(gs_run_canonical(&cfg, 3, NULL, 0), n);
+
+    /* hash: FNV-1a then splitmix64, checked against a straight re-derivation */
+    uint64_t h = 0xcbf29ce484222325ULL;
+    const char *s = "ab";
+    for (size_t i = 0; i < 2; i++)
+        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
+    h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+    h ^= h >> 31;
+    CHECK(gs_hash64("ab", 2) == h);
+    CHECK(gs_hash64("ab", 2) != gs_hash64("ba", 2));
+    for (uint64_t i = 0; i < 1000; i++) {
+        uint64_t sd = gs_run_seed(i % 3, gs_hash64(&i, sizeof i));
+        CHECK(sd >= 1 && sd <= 4294967295u);
+    }
+    CHECK(gs_run_seed(0, 0) >= 1);
+
+    const char *names[] = {"linear", "tanh", "sigmoid", "relu", NULL};
+    CHECK_EQ_STR(gs_nearest_name("tahn", names), "tanh");
+    CHECK_EQ_STR(gs_nearest_name("relu", names), "relu");
+    CHECK(gs_nearest_name("softplus", names) == NULL);
+}
+
+static const char *base_spec = "name: t\n"
+                               "model:\n"
+                               "  depth: 2\n"
+                               "  width: 8\n"
+                               "train:\n"
+                               "  steps: 10\n";
+
+static void test_values(void)
+{
+    gs_error err;
+    /* 0.25 and 0.250, 2 and 2.0 are the same values */
+    gs_plan *a = parse("name: t\nmodel: {depth: 2, width: 8, sigma_w: 0.25}\ntrain: {steps: 10}\n",
+                       NULL, 0, &err);
+    gs_plan *b = parse("name: t\nmodel: {depth: 2.0, width: 8, sigma_w: 0.250}\n"
+                       "train: {steps: 10}\n",
+                       NULL, 0, &err);
+    CHECK(a && b);
+    if (a && b)
+        CHECK_EQ_STR(a->runs[0].id, b->runs[0].id);
+    gs_plan_destroy(b);
+    /* a defaults-only spec: the id is the hash of the required keys and the replicate */
+    gs_plan *c = parse(base_spec, NULL, 0, &err);
+    CHECK(c != NULL);
+    if (c && a) {
+        char buf[256];
+        size_t n = gs_run_canonical(&c->runs[0].cfg, 0, buf, sizeof buf);
+        CHECK_EQ_STR(buf, "model.depth=2\nmodel.width=8\ntrain.steps=10\nreplicate=0\n");
+        char id[32];
+        snprintf(id, sizeof id, "%016llx", (unsigned long long)gs_hash64(buf, n));
+        CHECK_EQ_STR(c->runs[0].id, id);
+        CHECK(strcmp(c->runs[0].id, a->runs[0].id) != 0);
+        CHECK_EQ_INT(c->n_axes, 0);
+        CHECK_EQ_INT(c->n_runs, 1);
+        CHECK_EQ_STR(c->source_path, "t.yaml");
+        check_round_trip(c);
+    }
+    gs_plan_destroy(a);
+    gs_plan_destroy(c);
+
+    /* integer logspace, linspace, values; block style; hdf5 data; grads mapping */
+    gs_plan *d = parse("name: \"h5 \\\"sweep\\\"\"\n"
+                       "data:\n  kind: hdf5\n  path: \"dir/a,b.h5\"\n"
+                       "model:\n  depth:\n    logspace: [1, 64, 7]\n  width: {values: [4, 8]}\n"
+                       "  sigma_b: {linspace: [0, 1, 5]}\n"
+                       "train: {steps: 10, batch: [full, 16]}\n"
+                       "record: {grads: {steps: [5, 1, 5], every: 3, log: 4}}\n",
+                       NULL, 0, &err);
+    CHECK(d != NULL);
+    if (d) {
+        CHECK_EQ_INT(d->n_runs, 7 * 2 * 5 * 2);
+        CHECK_EQ_STR(d->axes[0].values[6], "64");
+        CHECK_EQ_STR(d->axes[0].values[3], "8");
+        CHECK_EQ_STR(d->axes[2].values[1], "0.25");
+        CHECK_EQ_STR(d->axes[3].values[0], "full");
+        CHECK_EQ_INT(d->runs[0].cfg.batch, 0);
+        CHECK_EQ_STR(d->runs[0].cfg.data_path, "dir/a,b.h5");
+        CHECK_EQ_STR(d->name, "h5 \"sweep\"");
+        CHECK_EQ_INT(d->record.n_grad_steps, 2);
+        CHECK_EQ_INT(d->record.grad_every, 3);
+        CHECK_EQ_INT(d->record.grad_log, 4);
+        CHECK(ids_unique(d));
+        check_round_trip(d);
+    }
+    gs_plan_destroy(d);
+}
+
+typedef struct {
+    const char *text;
+    const char *ovr;
+    const char *want;
+} bad_case;
+
+static const bad_case bad[] = {
+    {"nmae: t\nmodel: {depth: 2, width: 8}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:1: nmae: unknown key 'nmae' (did you mean 'name'?)"},
+    {"name: t\nmodel:\n  depth: 2\n  width: 8\n  activaton: tanh\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:5: model.activaton: unknown key 'activaton' (did you mean 'activation'?)"},
+    {"name: t\nmodel:\n  depth: 2\n  width: 8\n  activation: [relu, tahn]\ntrain: {steps: 1}\n",
+     NULL, "t.yaml:5: model.activation: unknown value 'tahn' (did you mean 'tanh'?)"},
+    {"name: t\nmodel:\n  depth: 2.5\n  width: 8\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:3: model.depth: expected an integer, got '2.5'"},
+    {"name: t\nmodel:\n  depth: 2\n  width: -3\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:4: model.width: must be >= 1 (got -3)"},
+    {"name: t\nmodel:\n  depth: 2\n  width: abc\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:4: model.width: expected an integer, got 'abc'"},
+    {"name: t\nmodel:\n  width: 8\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:2: model.depth: required key missing"},
+    {"name: t\nmodel:\n  depth: 1\n  width: 8\ntrain:\n  lr: 0.1\n", NULL,
+     "t.yaml:5: train.steps: required key missing"},
+    {"name: t\nmodel:\n  depth: 1\n  width: 8\n  sigma_w: {logspace: [0.1, 1, 0]}\n"
+     "train: {steps: 1}\n",
+     NULL, "t.yaml:5: model.sigma_w: logspace count: must be >= 2 (got 0)"},
+    {"name: t\nmodel:\n  depth: 1\n  width: 8\n  sigma_w: {linspace: [0.1, 1]}\n"
+     "train: {steps: 1}\n",
+     NULL, "t.yaml:5: model.sigma_w: linspace takes [start, stop, count]"},
+    {"name: t\nmodel:\n  depth: {logspace: [1, 10, 3]}\n  width: 8\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:3: model.depth: logspace value 3.16"},
+    {"name: t\nmodel:\n  depth: 1\n  width: 8\n  sigma_w: {logspce: [1, 2, 3]}\n"
+     "train: {steps: 1}\n",
+     NULL, "t.yaml:5: model.sigma_w: unknown axis form 'logspce' (did you mean 'logspace'?)"},
+    {"name: t\ndata:\n  kind: gaussian_mixture\n  path: x.h5\nmodel: {depth: 1, width: 8}\n"
+     "train: {steps: 1}\n",
+     NULL, "t.yaml:4: data.path: not used by data kind 'gaussian_mixture' (only by 'hdf5')"},
+    {"name: t\ndata:\n  kind: hdf5\nmodel: {depth: 1, width: 8}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:2: data.path: required key missing"},
+    {"name: t\nmodel:\n  depth: 2\n  width: 8\n  depth: [2, 4]\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:5: model.depth: duplicate key (first at line 3)"},
+    {"name: t\nmodel: {depth: 2, width: 8}\nmodel: {depth: 3}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:3: model: duplicate key (first at line 2)"},
+    {"name: t\nmodel: {depth: [2, 4, 2.0], width: 8}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:2: model.depth: value '2.0' repeats an earlier value of the axis ('2')"},
+    {"name: t\nmodel:\n  depth: [2, 4\n  width: 8\ntrain: {steps: 1}\n", NULL, "YAML syntax error"},
+    {"name: t\nmodel:\n  depth: 2\n width: 8\n", NULL, "t.yaml:4: YAML syntax error"},
+    {NULL, "model.dept=3",
+     "command line: model.dept=3: unknown key 'model.dept' "
+     "(did you mean 'model.depth'?)"},
+    {NULL, "model.depth=3,x", "command line: model.depth=3,x: expected an integer, got 'x'"},
+    {NULL, "model.depth", "command line: model.depth: expected key.path=value"},
+    {NULL, "record.dtype=float16",
+     "command line: record.dtype=float16: unknown "
+     "value 'float16' (did you mean 'float32'?)"},
+    {"name: t\nmodel: {depth: 1, width: 8}\ntrain: {steps: 1}\nrecord:\n  dtype: float16\n", NULL,
+     "t.yaml:5: record.dtype: unknown value 'float16' (did you mean 'float32'?)"},
+    {"name: t\nmodel: {depth: 1, width: 8}\ntrain: {steps: 1}\nrecord:\n  grads: [0, -5]\n", NULL,
+     "t.yaml:5: record.grads: step must be >= 0 (got -5)"},
+    {"name: t\nmodel: {depth: 1, width: 8}\ntrain: {steps: 1}\nrecord:\n  grads: {evry: 5}\n", NULL,
+     "t.yaml:5: record.grads.evry: unknown key 'evry' (did you mean 'every'?)"},
+    {"name: t\nmodel:\n  depth: []\n  width: 8\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:3: model.depth: empty axis"},
+    {"name: t\nreplicates: 0\nmodel: {depth: 1, width: 8}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:2: replicates: must be >= 1 (got 0)"},
+    {"name: t\nseed: -1\nmodel: {depth: 1, width: 8}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:2: seed: expected an unsigned integer, got '-1'"},
+    {"model: {depth: 1, width: 8}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:1: name: required key missing"},
+    {"name: t\nmodel: {depth: 1, width: 8}\ntrain: {steps: 1, lr: nan}\n", NULL,
+     "t.yaml:3: train.lr: expected a finite number, got 'nan'"},
+    {"name: t\nmodel: {depth: 1, width: 8}\ntrain: {steps: 1, batch: 0}\n", NULL,
+     "t.yaml:3: train.batch: must be >= 1 (got 0)"},
+    {"name: t\nmodel: {depth: 1, width: 8, init: [normal, {a: 1}]}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:2: model.init: expected a single value, not a mapping"},
+    {"name: t\ndata: {kind: [gaussian_mixture, hdf5], path: d.h5, dim: [4, 8]}\n"
+     "model: {depth: 1, width: 8}\ntrain: {steps: 1}\n",
+     NULL, "t.yaml:2: data.dim: values '4' and '8' give the same run"},
+    {"- a\n- b\n", NULL, "t.yaml:1: a spec is a mapping"},
+    {"", NULL, "t.yaml:1: empty spec"},
+    {"name: t\nmodel: &m {depth: 1, width: 8}\ntrain: *m\n", NULL, "t.yaml:3: YAML: aliases"},
+    {"name: t\naxes: [model.width]\nmodel: {depth: [1, 2], width: 8}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:2: axes: 'model.width' is not a swept key"},
+};
+
+static void test_errors(void)
+{
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *text = bad[i].text ? bad[i].text : base_spec;
+        const char *ovr[1] = {bad[i].ovr};
+        gs_plan *p = NULL;
+        gs_error err;
+        gs_error_clear(&err);
+        gs_status st =
+            gs_plan_parse(&p, text, strlen(text), "t.yaml", ovr, bad[i].ovr ? 1 : 0, &err);
+        CHECK_EQ_INT(st, GS_ESPEC);
+        CHECK(p == NULL);
+        CHECK_HAS_STR(err.msg, bad[i].want);
+        gs_plan_destroy(p);
+    }
+    gs_plan *p = NULL;
+    gs_error err;
+    CHECK_EQ_INT(gs_plan_load(&p, "/nonexistent/spec.yaml", NULL, 0, &err), GS_EIO);
+    CHECK_HAS_STR(err.msg, "/nonexistent/spec.yaml");
+    CHECK(p == NULL);
+}
+
+int main(void)
+{
+    char path[1024];
+    char *text = read_quick(path, sizeof path);
+    CHECK(text != NULL);
+    if (text) {
+        gs_plan *quick = NULL;
+        gs_error err;
+        gs_error_clear(&err);
+        CHECK_EQ_INT(gs_plan_load(&quick, path, NULL, 0, &err), GS_OK);
+        if (quick) {
+            CHECK_EQ_STR(quick->source_path, path);
+            test_quick(quick);
+            check_round_trip(quick);
+            test_identity(text, quick);
+            test_overrides(text, quick);
+        } else {
+            fprintf(stderr, "%s\n", err.msg);
+        }
+        gs_plan_destroy(quick);
+        free(text);
+    }
+    test_canonical();
+    test_values();
+    test_errors();
+    return CHECK_EXIT();
+}

@@ -1,0 +1,785 @@
+/* Store tests: create / commit / close, resume, refusal of an existing output, --force, the lock,
+ * bitwise read-back through the index (float64 and float32 storage), crash leftovers, spec
+ * mismatches, chunking and dimension scales. Plans and results are built by hand here.
+ * With arguments `--example OUT.h5` it only writes a small example output (it_schema_examples). */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <hdf5.h>
+#include <hdf5_hl.h>
+
+#include "check.h"
+#include "gradsweep/store.h"
+#include "store/internal.h"
+
+#define TINY_YAML                                                                                  \
+    "name: tiny\nseed: 3\nreplicates: 1\ndata: {kind: gaussian_mixture, classes: 3, dim: 5, "      \
+    "samples: 64}\nmodel: {depth: [1, 2], width: 8, activation: [tanh, relu]}\n"                   \
+    "train: {steps: 20, batch: 16, lr: 0.05}\nrecord: {every: 1, grads: [0, 10, 19], dtype: "      \
+    "float32}\n"
+
+static char tmpdir[256];
+
+/* ---- building plans and results by hand ---- */
+
+static void set_axis(gs_axis *ax, const char *key, const char *const *vals, size_t n)
+{
+    ax->key = gs_key_find(key);
+    ax->n_values = n;
+    ax->values = calloc(n, sizeof *ax->values);
+    for (size_t i = 0; i < n; i++)
+        ax->values[i] = strdup(vals[i]);
+}
+
+/* depth {1,2} x activation {tanh,relu} x sigma_w {0.5,2} (8 runs) or, when wide, one run of
+ * depth 2 and the given width. dtype: record dtype. */
+static gs_plan *make_plan(uint64_t master_seed, int dtype, int64_t width, int weights)
+{
+    static const char *const depths[] = {"1", "2"}, *const acts[] = {"tanh", "relu"},
+                             *const sws[] = {"0.5", "2"};
+    gs_plan *p = calloc(1, sizeof *p);
+    p->name = strdup("tiny");
+    p->master_seed = master_seed;
+    p->replicates = 1;
+    p->record.every = 1;
+    p->record.n_grad_steps = 3;
+    p->record.grad_steps = malloc(3 * sizeof(int64_t));
+    p->record.grad_steps[0] = 0;
+    p->record.grad_steps[1] = 2;
+    p->record.grad_steps[2] = 4;
+    p->record.weights = weights;
+    p->record.dtype = dtype;
+    p->resolved_yaml = strdup(TINY_YAML);
+    p->source_path = strdup("tiny.yaml");
+    int wide = width > 8;
+    p->n_axes = wide ? 0 : 3;
+    p->axes = calloc(3, sizeof *p->axes);
+    if (!wide) {
+        set_axis(&p->axes[0], "model.depth", depths, 2);
+        set_axis(&p->axes[1], "model.activation", acts, 2);
+        set_axis(&p->axes[2], "model.sigma_w", sws, 2);
+    }
+    p->n_runs = wide ? 1 : 8;
+    p->runs = calloc(p->n_runs, sizeof *p->runs);
+    for (size_t i = 0; i < p->n_runs; i++) {
+        gs_run *r = &p->runs[i];
+        snprintf(r->id, sizeof r->id, "%016" PRIx64,
+                 (uint64_t)((i + 1 + (uint64_t)width * 100) * UINT64_C(0x9E3779B97F4A7C15)));
+        r->seed = 100 + i;
+        r->index = i;
+        gs_config_defaults(&r->cfg);
+        r->cfg.data_classes = 3;
+        r->cfg.data_dim = 5;
+        r->cfg.width = width;
+        r->cfg.steps = 5;
+        r->cfg.batch = 16;
+        r->cfg.depth = wide ? 2 : (int64_t)(i / 4) + 1;
+        r->cfg.activation = (i / 2) % 2 ? GS_ACT_RELU : GS_ACT_TANH;
+        r->cfg.sigma_w = i % 2 ? 2.0 : 0.5;
+    }
+    return p;
+}
+
+static void free_plan(gs_plan *p)
+{
+    for (size_t a = 0; a < 3; a++) {
+        for (size_t i = 0; i < p->axes[a].n_values; i++)
+            free(p->axes[a].values[i]);
+        free(p->axes[a].values);
+    }
+    free(p->axes);
+    free(p->runs);
+    free(p->record.grad_steps);
+    free(p->name);
+    free(p->resolved_yaml);
+    free(p->source_path);
+    free(p);
+}
+
+/* Deterministic value j of run seed, layer l, with special values sprinkled in. */
+static double value(uint64_t seed, size_t l, size_t j)
+{
+    switch ((seed + l + j) % 23) {
+    case 3:
+        return 1e-40; /* float32 denormal */
+    case 7:
+        return -0.0;
+    case 11:
+        return 1e300; /* overflows float32 */
+    case 13:
+        return (double)NAN;
+    case 17:
+        return 1.0 / 3.0;
+    default:
+        return sin((double)(seed * 131 + l * 1000 + j)) * pow(10.0, (double)(j % 7) - 3);
+    }
+}
+
+/* A result of run r: T = steps rows, S snapshots (the record steps) unless diverged. */
+static gs_result *make_result(const gs_run *r, int diverged, int weights)
+{
+    gs_result *res = calloc(1, sizeof *res);
+    size_t L = (size_t)r->cfg.depth + 1;
+    res->n_layers = L;
+    res->fan_in = malloc(L * sizeof(size_t));
+    res->fan_out = malloc(L * sizeof(size_t));
+    for (size_t l = 0; l < L; l++) {
+        res->fan_in[l] = l == 0 ? 5 : (size_t)r->cfg.width;
+        res->fan_out[l] = l == L - 1 ? 3 : (size_t)r->cfg.width;
+    }
+    res->d_in = 5;
+    res->d_out = 3;
+    size_t T = diverged ? 1 : (size_t)r->cfg.steps;
+    res->cap_rows = res->n_rows = T;
+    res->step = malloc(T * sizeof(int64_t));
+    res->loss = malloc(T * sizeof(double));
+    res->grad_norm = malloc(T * L * sizeof(double));
+    for (size_t t = 0; t < T; t++) {
+        res->step[t] = (int64_t)t;
+        res->loss[t] = diverged ? (double)INFINITY : 2.0 / (double)(t + 1) + (double)r->seed;
+        for (size_t l = 0; l < L; l++)
+            res->grad_norm[t * L + l] = diverged ? (double)NAN : value(r->seed, l, t) + 7;
+    }
+    res->cap_snaps = 3;
+    res->snap_plan = malloc(3 * sizeof(int64_t));
+    for (size_t s = 0; s < 3; s++)
+        res->snap_plan[s] = 2 * (int64_t)s;
+    res->n_snaps = diverged ? 0 : 3;
+    res->grads = calloc(L, sizeof(double *));
+    res->weights = weights ? calloc(L, sizeof(double *)) : NULL;
+    for (size_t l = 0; l < L; l++) {
+        size_t n = 3 * res->fan_in[l] * res->fan_out[l];
+        res->grads[l] = malloc(n * sizeof(double));
+        for (size_t j = 0; j < n; j++)
+            res->grads[l][j] = value(r->seed, l, j);
+        if (weights) {
+            res->weights[l] = malloc(n * sizeof(double));
+            for (size_t j = 0; j < n; j++)
+                res->weights[l][j] = value(r->seed + 1, l, j) * 0.5;
+        }
+    }
+    res->status = diverged ? GS_RUN_DIVERGED : GS_RUN_OK;
+    res->diverged_step = diverged ? 0 : -1;
+    res->steps_done = (int64_t)T;
+    res->final_loss = res->loss[T - 1];
+    res->grad_norm0_first = res->grad_norm[0];
+    res->grad_norm0_last = res->grad_norm[L - 1];
+    return res;
+}
+
+static void free_result(gs_result *res)
+{
+    for (size_t l = 0; l < res->n_layers; l++) {
+        free(res->grads[l]);
+        if (res->weights)
+            free(res->weights[l]);
+    }
+    free(res->grads);
+    free(res->weights);
+    free(res->fan_in);
+    free(res->fan_out);
+    free(res->step);
+    free(res->loss);
+    free(res->grad_norm);
+    free(res->snap_plan);
+    free(res);
+}
+
+static gs_store_opts opts_for(gs_store_mode mode)
+{
+    gs_store_opts o = {mode, "gradsweep run tiny.yaml -o out.h5", "mt19937", 0, 0};
+    return o;
+}
+
+/* Adds run i of plan (diverged when div) to st; returns the status. */
+static gs_status add(gs_store *st, const gs_plan *p, size_t i, int div, gs_error *err)
+{
+    gs_result *res = make_result(&p->runs[i], div, p->record.weights);
+    gs_status s = gs_store_add_run(st, &p->runs[i], res, err);
+    free_result(res);
+    return s;
+}
+
+static void path_in(char *buf, size_t n, const char *name)
+{
+    snprintf(buf, n, "%s/%s", tmpdir, name);
+}
+
+static int exists(const char *path)
+{
+    return access(path, F_OK) == 0;
+}
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return strdup("");
+    char *buf = calloc(1, 1 << 16);
+    size_t n = fread(buf, 1, (1 << 16) - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* ---- reading back ---- */
+
+static void check_attr_str(hid_t obj, const char *name, const char *want)
+{
+    char buf[256] = "";
+    CHECK(gs_h5_read_str(obj, name, buf, sizeof buf) >= 0);
+    CHECK_EQ_STR(buf, want);
+}
+
+/* Reads dataset path as doubles; *n gets the element count. */
+static double *read_f64(hid_t f, const char *path, size_t *n, int *rank, hsize_t *dims)
+{
+    hid_t ds = H5Dopen2(f, path, H5P_DEFAULT);
+    CHECK(ds >= 0);
+    if (ds < 0)
+        return NULL;
+    hid_t sp = H5Dget_space(ds);
+    *rank = H5Sget_simple_extent_ndims(sp);
+    H5Sget_simple_extent_dims(sp, dims, NULL);
+    *n = (size_t)H5Sget_simple_extent_npoints(sp);
+    double *v = malloc((*n + 1) * sizeof *v);
+    if (*n)
+        CHECK(H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
+    H5Sclose(sp);
+    H5Dclose(ds);
+    return v;
+}
+
+/* Bitwise comparison of a stored tensor with the double buffer (rounded to float when f32). */
+static void check_tensor(hid_t f, const char *path, const double *want, size_t S, size_t fo,
+                         size_t fi, int f32)
+{
+    size_t n = 0;
+    int rank = 0;
+    hsize_t dims[3] = {0, 0, 0};
+    double *got = read_f64(f, path, &n, &rank, dims);
+    CHECK_EQ_INT(rank, 3);
+    CHECK_EQ_INT(dims[0], S);
+    CHECK_EQ_INT(dims[1], fo);
+    CHECK_EQ_INT(dims[2], fi);
+    int bad = 0;
+    for (size_t j = 0; got && j < n && j < S * fo * fi; j++) {
+        double w = f32 ? (double)(float)want[j] : want[j];
+        if (isnan(w) ? !isnan(got[j]) : memcmp(&w, &got[j], sizeof w) != 0)
+            bad++;
+    }
+    if (bad)
+        fprintf(stderr, "%s: %d values differ\n", path, bad);
+    CHECK_EQ_INT(bad, 0);
+    free(got);
+}
+
+/* Checks everything stored for run i (through the index's external link). */
+static void check_run(hid_t f, const gs_plan *p, size_t i, int div)
+{
+    const gs_run *r = &p->runs[i];
+    gs_result *res = make_result(r, div, p->record.weights);
+    int f32 = p->record.dtype == GS_DTYPE_FLOAT32;
+    char path[128];
+    snprintf(path, sizeof path, "/runs/%s", r->id);
+    hid_t g = H5Gopen2(f, path, H5P_DEFAULT);
+    CHECK(g >= 0);
+    if (g < 0)
+        goto done;
+    check_attr_str(g, "run_id", r->id);
+    check_attr_str(g, "status", div ? "diverged" : "ok");
+    check_attr_str(g, "model.activation", gs_act_names[r->cfg.activation]);
+    check_attr_str(g, "train.batch", "16");
+    CHECK(H5Aexists(g, "data.path") == 0); /* hdf5-only key on a gaussian_mixture run */
+    uint64_t seed = 0;
+    int64_t depth = 0, dstep = 7;
+    double sw = 0;
+    CHECK(gs_h5_read_u64(g, "seed", &seed) >= 0 && seed == r->seed);
+    CHECK(gs_h5_read_i64(g, "model.depth", &depth) >= 0 && depth == r->cfg.depth);
+    CHECK(gs_h5_read_f64(g, "model.sigma_w", &sw) >= 0 && sw == r->cfg.sigma_w);
+    CHECK(gs_h5_read_i64(g, "diverged_step", &dstep) >= 0 && dstep == (div ? 0 : -1));
+    size_t n = 0;
+    int rank = 0;
+    hsize_t dims[3];
+    double *loss = read_f64(g, "loss", &n, &rank, dims);
+    CHECK(loss && n == res->n_rows && memcmp(loss, res->loss, n * sizeof *loss) == 0);
+    free(loss);
+    double *gn = read_f64(g, "grad_norm", &n, &rank, dims);
+    CHECK(gn && rank == 2 && dims[1] == res->n_layers);
+    for (size_t j = 0; gn && j < n; j++)
+        CHECK(isnan(res->grad_norm[j]) ? isnan(gn[j]) : gn[j] == res->grad_norm[j]);
+    free(gn);
+    for (size_t l = 0; l < res->n_layers; l++) {
+        snprintf(path, sizeof path, "grads/W%03zu", l);
+        check_tensor(g, path, res->grads[l], res->n_snaps, res->fan_out[l], res->fan_in[l], f32);
+        if (res->weights) {
+            snprintf(path, sizeof path, "weights/W%03zu", l);
+            check_tensor(g, path, res->weights[l], res->n_snaps, res->fan_out[l], res->fan_in[l],
+                         f32);
+        }
+    }
+    H5Gclose(g);
+done:
+    free_result(res);
+}
+
+/* Summary rows: run ids (in stored order) into ids; returns the row count. */
+static size_t summary_ids(hid_t f, char ids[][GS_RUN_ID_LEN + 1], size_t cap)
+{
+    hid_t ds = H5Dopen2(f, "summary", H5P_DEFAULT);
+    CHECK(ds >= 0);
+    if (ds < 0)
+        return 0;
+    hid_t sp = H5Dget_space(ds);
+    size_t n = (size_t)H5Sget_simple_extent_npoints(sp);
+    hid_t st = H5Tcopy(H5T_C_S1);
+    H5Tset_size(st, GS_RUN_ID_LEN + 1);
+    hid_t mt = H5Tcreate(H5T_COMPOUND, GS_RUN_ID_LEN + 1);
+    H5Tinsert(mt, "run_id", 0, st);
+    char(*buf)[GS_RUN_ID_LEN + 1] = calloc(n + 1, sizeof *buf);
+    if (n)
+        CHECK(H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
+    for (size_t i = 0; i < n && i < cap; i++)
+        memcpy(ids[i], buf[i], sizeof buf[i]);
+    free(buf);
+    H5Tclose(mt);
+    H5Tclose(st);
+    H5Sclose(sp);
+    H5Dclose(ds);
+    return n;
+}
+
+static hid_t open_index(const char *path)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    CHECK(f >= 0);
+    return f;
+}
+
+/* ---- cases ---- */
+
+static void test_chunk_shapes(void)
+{
+    hsize_t c[3];
+    hsize_t small[3] = {3, 8, 8};
+    CHECK_EQ_INT(gs_h5_chunk_shape(3, small, 4, c), 0);
+    hsize_t one[3] = {4, 160, 160}; /* 100 KiB per float32 snapshot: one snapshot per chunk */
+    CHECK_EQ_INT(gs_h5_chunk_shape(3, one, 4, c), 1);
+    CHECK(c[0] == 1 && c[1] == 160 && c[2] == 160);
+    hsize_t many[3] = {1000, 10, 10}; /* 400 B per snapshot: 164 snapshots reach 64 KiB */
+    CHECK_EQ_INT(gs_h5_chunk_shape(3, many, 4, c), 1);
+    CHECK(c[0] == 164 && c[1] == 10 && c[2] == 10);
+    hsize_t big[3] = {2, 2048, 2048}; /* 16 MiB per snapshot: split rows */
+    CHECK_EQ_INT(gs_h5_chunk_shape(3, big, 4, c), 1);
+    CHECK(c[0] == 1 && c[1] == 8 && c[2] == 2048);
+    hsize_t rows[2] = {100000, 3};
+    CHECK_EQ_INT(gs_h5_chunk_shape(2, rows, 8, c), 1);
+    CHECK(c[0] * c[1] * 8 >= GS_CHUNK_MIN && c[0] * c[1] * 8 <= GS_CHUNK_MAX);
+}
+
+/* Create, two commits, close; read everything back through the index. */
+static void test_create_and_read(int dtype, int weights)
+{
+    char out[512], path[600];
+    gs_error err = {0};
+    gs_store *st = NULL;
+    gs_plan *p = make_plan(3, dtype, 4, weights);
+    path_in(out, sizeof out, dtype == GS_DTYPE_FLOAT64 ? "f64.h5" : "f32.h5");
+    gs_store_opts o = opts_for(GS_STORE_CREATE);
+    o.commit_runs = 2;
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_OK);
+    if (!st) {
+        fprintf(stderr, "%s\n", err.msg);
+        goto done;
+    }
+    CHECK_EQ_INT(gs_store_committed(st), 0);
+    CHECK(!gs_store_commit_due(st));
+    CHECK_EQ_INT(add(st, p, 5, 0, &err), GS_OK);
+    CHECK(!gs_store_commit_due(st));
+    CHECK_EQ_INT(add(st, p, 1, 1, &err), GS_OK);
+    CHECK(gs_store_commit_due(st));
+    CHECK(!gs_store_has_run(st, p->runs[5].id)); /* pending, not committed */
+    CHECK(!exists(out));
+    CHECK_EQ_INT(gs_store_commit(st, &err), GS_OK);
+    CHECK(gs_store_has_run(st, p->runs[5].id));
+    CHECK_EQ_INT(gs_store_committed(st), 2);
+    CHECK(exists(out)); /* the index exists right after the first commit */
+    CHECK_EQ_INT(add(st, p, 3, 0, &err), GS_OK);
+    CHECK_EQ_INT(add(st, p, 3, 0, &err), GS_EINVAL);
+    CHECK_HAS_STR(err.msg, "already in the output");
+    CHECK_EQ_INT(gs_store_close(st, &err), GS_OK);
+
+    snprintf(path, sizeof path, "%s.d/seg-000002.h5", out);
+    CHECK(exists(path));
+    snprintf(path, sizeof path, "%s.d/journal", out);
+    char *j = read_text(path);
+    CHECK_HAS_STR(j, "gradsweep-journal 1 master_seed=3 created=");
+    CHECK_HAS_STR(j, "record=every=1;grads=0,2,4;grad_every=0;grad_log=0;weights=");
+    char line[64];
+    snprintf(line, sizeof line, "\nseg-000001.h5 %s %s\n", p->runs[5].id, p->runs[1].id);
+    CHECK_HAS_STR(j, line);
+    snprintf(line, sizeof line, "\nseg-000002.h5 %s\n", p->runs[3].id);
+    CHECK_HAS_STR(j, line);
+    free(j);
+
+    hid_t f = open_index(out);
+    if (f < 0)
+        goto done;
+    check_attr_str(f, "schema", "gradsweep/1");
+    check_attr_str(f, "rng", "mt19937");
+    check_attr_str(f, "spec", TINY_YAML);
+    check_attr_str(f, "record_dtype", gs_dtype_names[dtype]);
+    int64_t n_runs = 0;
+    CHECK(gs_h5_read_i64(f, "n_runs", &n_runs) >= 0 && n_runs == 8);
+    char ids[8][GS_RUN_ID_LEN + 1];
+    CHECK_EQ_INT(summary_ids(f, ids, 8), 3);
+    CHECK_EQ_STR(ids[0], p->runs[1].id); /* plan order, not commit order */
+    CHECK_EQ_STR(ids[1], p->runs[3].id);
+    CHECK_EQ_STR(ids[2], p->runs[5].id);
+    check_run(f, p, 5, 0);
+    check_run(f, p, 1, 1);
+    check_run(f, p, 3, 0);
+    H5Fclose(f);
+done:
+    free_plan(p);
+}
+
+/* Resume: committed runs are reported, new ones added, summary complete and ordered. */
+static void test_resume(void)
+{
+    char out[512];
+    gs_error err = {0};
+    gs_store *st = NULL;
+    gs_plan *p = make_plan(3, GS_DTYPE_FLOAT64, 4, 0);
+    path_in(out, sizeof out, "f64.h5");
+    gs_store_opts o = opts_for(GS_STORE_RESUME);
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_OK);
+    if (!st) {
+        fprintf(stderr, "%s\n", err.msg);
+        goto done;
+    }
+    CHECK_EQ_INT(gs_store_committed(st), 3);
+    for (size_t i = 0; i < p->n_runs; i++) {
+        int had = i == 1 || i == 3 || i == 5;
+        CHECK_EQ_INT(gs_store_has_run(st, p->runs[i].id), had);
+        if (!had)
+            CHECK_EQ_INT(add(st, p, i, 0, &err), GS_OK);
+    }
+    CHECK_EQ_INT(gs_store_close(st, &err), GS_OK);
+    hid_t f = open_index(out);
+    char ids[8][GS_RUN_ID_LEN + 1];
+    CHECK_EQ_INT(summary_ids(f, ids, 8), 8);
+    for (size_t i = 0; i < 8; i++)
+        CHECK_EQ_STR(ids[i], p->runs[i].id);
+    check_run(f, p, 1, 1);
+    check_run(f, p, 6, 0);
+    H5Fclose(f);
+done:
+    free_plan(p);
+}
+
+/* CREATE refuses an existing output; RESUME refuses an index without its directory. */
+static void test_refuse_existing(void)
+{
+    char out[512], other[512];
+    gs_error err = {0};
+    gs_store *st = NULL;
+    gs_plan *p = make_plan(3, GS_DTYPE_FLOAT64, 4, 0);
+    path_in(out, sizeof out, "f64.h5");
+    gs_store_opts o = opts_for(GS_STORE_CREATE);
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_EEXIST);
+    CHECK_HAS_STR(err.msg, "f64.h5 exists; use --resume to continue it or --force to overwrite");
+    CHECK(st == NULL);
+    path_in(other, sizeof other, "plain.h5");
+    FILE *fp = fopen(other, "w");
+    fclose(fp);
+    o.mode = GS_STORE_RESUME;
+    CHECK_EQ_INT(gs_store_open(&st, other, p, &o, &err), GS_EEXIST);
+    CHECK_HAS_STR(err.msg, "cannot be resumed");
+    free_plan(p);
+}
+
+/* A second open while the first holds the lock is refused. */
+static void test_lock(void)
+{
+    char out[512];
+    gs_error err = {0};
+    gs_store *a = NULL, *b = NULL;
+    gs_plan *p = make_plan(3, GS_DTYPE_FLOAT64, 4, 0);
+    path_in(out, sizeof out, "f64.h5");
+    gs_store_opts o = opts_for(GS_STORE_RESUME);
+    CHECK_EQ_INT(gs_store_open(&a, out, p, &o, &err), GS_OK);
+    CHECK_EQ_INT(gs_store_open(&b, out, p, &o, &err), GS_EBUSY);
+    CHECK_HAS_STR(err.msg, "f64.h5 is in use by another gradsweep process (lock ");
+    CHECK_HAS_STR(err.msg, "f64.h5.d/lock)");
+    o.mode = GS_STORE_FORCE;
+    CHECK_EQ_INT(gs_store_open(&b, out, p, &o, &err), GS_EBUSY);
+    CHECK_EQ_INT(gs_store_close(a, &err), GS_OK);
+    o.mode = GS_STORE_RESUME;
+    CHECK_EQ_INT(gs_store_open(&b, out, p, &o, &err), GS_OK);
+    CHECK_EQ_INT(gs_store_close(b, &err), GS_OK);
+    free_plan(p);
+}
+
+/* FORCE replaces an existing output: old segments gone, empty summary, still a valid index. */
+static void test_force(void)
+{
+    char out[512], path[600];
+    gs_error err = {0};
+    gs_store *st = NULL;
+    gs_plan *p = make_plan(3, GS_DTYPE_FLOAT64, 4, 0);
+    path_in(out, sizeof out, "f64.h5");
+    gs_store_opts o = opts_for(GS_STORE_FORCE);
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_OK);
+    CHECK_EQ_INT(gs_store_committed(st), 0);
+    CHECK(!gs_store_has_run(st, p->runs[1].id));
+    snprintf(path, sizeof path, "%s.d/seg-000001.h5", out);
+    CHECK(!exists(path));
+    CHECK(!exists(out));
+    CHECK_EQ_INT(gs_store_close(st, &err), GS_OK);
+    hid_t f = open_index(out);
+    char ids[1][GS_RUN_ID_LEN + 1];
+    CHECK_EQ_INT(summary_ids(f, ids, 1), 0);
+    H5Fclose(f);
+    free_plan(p);
+}
+
+static void write_file(const char *path, const char *text, int append)
+{
+    FILE *fp = fopen(path, append ? "ab" : "wb");
+    CHECK(fp != NULL);
+    if (fp) {
+        fputs(text, fp);
+        fclose(fp);
+    }
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *outf = fopen(to, "wb");
+    char buf[4096];
+    size_t n;
+    CHECK(in && outf);
+    while (in && outf && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        fwrite(buf, 1, n, outf);
+    if (in)
+        fclose(in);
+    if (outf)
+        fclose(outf);
+}
+
+/* Leftovers of a kill -9 (a *.part, a renamed but unjournaled segment, a stale index temp, a
+ * torn journal line) are dropped on resume; numbering and appending continue cleanly. */
+static void test_crash_leftovers(void)
+{
+    char out[512], d[600], a[700], b[700];
+    gs_error err = {0};
+    gs_store *st = NULL;
+    gs_plan *p = make_plan(3, GS_DTYPE_FLOAT64, 4, 0);
+    path_in(out, sizeof out, "crash.h5");
+    snprintf(d, sizeof d, "%s.d", out);
+    gs_store_opts o = opts_for(GS_STORE_CREATE);
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_OK);
+    CHECK_EQ_INT(add(st, p, 0, 0, &err), GS_OK);
+    CHECK_EQ_INT(gs_store_commit(st, &err), GS_OK);
+    CHECK_EQ_INT(add(st, p, 1, 0, &err), GS_OK);
+    CHECK_EQ_INT(gs_store_close(st, &err), GS_OK);
+
+    snprintf(a, sizeof a, "%s/seg-000003.h5.part", d);
+    write_file(a, "half a segment", 0);
+    snprintf(a, sizeof a, "%s/seg-000002.h5", d);
+    snprintf(b, sizeof b, "%s/seg-000004.h5", d);
+    copy_file(a, b);
+    snprintf(a, sizeof a, "%s.tmp", out);
+    write_file(a, "half an index", 0);
+    snprintf(a, sizeof a, "%s/journal", d);
+    write_file(a, "seg-000004.h5 0123", 1);
+
+    o.mode = GS_STORE_RESUME;
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_OK);
+    if (!st) {
+        fprintf(stderr, "%s\n", err.msg);
+        goto done;
+    }
+    CHECK_EQ_INT(gs_store_committed(st), 2);
+    CHECK(!exists(b));
+    snprintf(b, sizeof b, "%s/seg-000003.h5.part", d);
+    CHECK(!exists(b));
+    snprintf(b, sizeof b, "%s.tmp", out);
+    CHECK(!exists(b));
+    CHECK_EQ_INT(add(st, p, 2, 0, &err), GS_OK);
+    CHECK_EQ_INT(gs_store_close(st, &err), GS_OK);
+    char *j = read_text(a);
+    CHECK(strstr(j, "seg-000004") == NULL);
+    char line[64];
+    snprintf(line, sizeof line, "\nseg-000003.h5 %s\n", p->runs[2].id);
+    CHECK_HAS_STR(j, line);
+    free(j);
+
+    /* Resume with a plan that no longer holds runs 1 and 2: they stay, after the plan's runs. */
+    size_t n_runs = p->n_runs;
+    p->n_runs = 1;
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_OK);
+    CHECK_EQ_INT(gs_store_committed(st), 3);
+    CHECK_EQ_INT(gs_store_close(st, &err), GS_OK);
+    p->n_runs = n_runs;
+    hid_t f = open_index(out);
+    char ids[8][GS_RUN_ID_LEN + 1];
+    CHECK_EQ_INT(summary_ids(f, ids, 8), 3);
+    CHECK_EQ_STR(ids[0], p->runs[0].id);
+    CHECK_EQ_STR(ids[1], p->runs[1].id);
+    CHECK_EQ_STR(ids[2], p->runs[2].id);
+    check_run(f, p, 2, 0);
+    H5Fclose(f);
+done:
+    free_plan(p);
+}
+
+/* Resume refuses a different master seed or record section, and a missing journaled segment. */
+static void test_mismatch(void)
+{
+    char out[512], path[600];
+    gs_error err = {0};
+    gs_store *st = NULL;
+    gs_plan *p = make_plan(4, GS_DTYPE_FLOAT64, 4, 0);
+    path_in(out, sizeof out, "crash.h5");
+    gs_store_opts o = opts_for(GS_STORE_RESUME);
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_ESPEC);
+    CHECK_HAS_STR(err.msg, "master seed differs");
+    CHECK_HAS_STR(err.msg, "seed 3, the spec has seed 4");
+    p->master_seed = 3;
+    p->record.dtype = GS_DTYPE_FLOAT32;
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_ESPEC);
+    CHECK_HAS_STR(err.msg, "record section differs");
+    CHECK_HAS_STR(err.msg, "dtype=float32");
+    p->record.dtype = GS_DTYPE_FLOAT64;
+    snprintf(path, sizeof path, "%s.d/seg-000001.h5", out);
+    CHECK(unlink(path) == 0);
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_EIO);
+    CHECK_HAS_STR(err.msg, "seg-000001.h5: listed in the journal (line 2) but missing");
+    CHECK(st == NULL);
+    free_plan(p);
+}
+
+static void check_scale(hid_t ds, hid_t scale, unsigned dim, const char *label)
+{
+    char buf[32] = "";
+    CHECK(H5DSis_attached(ds, scale, dim) > 0);
+    CHECK(H5DSget_label(ds, dim, buf, sizeof buf) > 0);
+    CHECK_EQ_STR(buf, label);
+}
+
+/* A wide run: chunked + filtered tensors, contiguous small ones, dimension scales attached. */
+static void test_layout_and_scales(void)
+{
+    char out[512], name[32] = "";
+    gs_error err = {0};
+    gs_store *st = NULL;
+    gs_plan *p = make_plan(3, GS_DTYPE_FLOAT32, 160, 1);
+    path_in(out, sizeof out, "wide.h5");
+    gs_store_opts o = opts_for(GS_STORE_CREATE);
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_OK);
+    CHECK_EQ_INT(add(st, p, 0, 0, &err), GS_OK);
+    CHECK_EQ_INT(gs_store_close(st, &err), GS_OK);
+    hid_t f = open_index(out);
+    check_run(f, p, 0, 0);
+    char g[64];
+    snprintf(g, sizeof g, "/runs/%s/", p->runs[0].id);
+    char path[128];
+#define OPEN(var, rel) (snprintf(path, sizeof path, "%s%s", g, rel), var = H5Dopen2(f, path, 0))
+    hid_t w1, w0, step, fo, fi, gstep, gn, layer, loss;
+    OPEN(w1, "grads/W001");
+    OPEN(w0, "grads/W000");
+    OPEN(gstep, "grads/step");
+    OPEN(fo, "grads/fan_out_001");
+    OPEN(fi, "grads/fan_in_001");
+    OPEN(step, "step");
+    OPEN(gn, "grad_norm");
+    OPEN(layer, "layer");
+    OPEN(loss, "loss");
+#undef OPEN
+    hid_t pl = H5Dget_create_plist(w1);
+    hsize_t chunk[3] = {0, 0, 0};
+    CHECK_EQ_INT(H5Pget_layout(pl), H5D_CHUNKED);
+    CHECK_EQ_INT(H5Pget_chunk(pl, 3, chunk), 3);
+    CHECK(chunk[0] == 1 && chunk[1] == 160 && chunk[2] == 160);
+    CHECK_EQ_INT(H5Pget_nfilters(pl), 2);
+    H5Pclose(pl);
+    hid_t t = H5Dget_type(w1);
+    CHECK(H5Tequal(t, H5T_IEEE_F32LE) > 0);
+    H5Tclose(t);
+    pl = H5Dget_create_plist(w0);
+    CHECK_EQ_INT(H5Pget_layout(pl), H5D_CONTIGUOUS);
+    H5Pclose(pl);
+    CHECK(H5DSis_scale(step) > 0 && H5DSis_scale(layer) > 0 && H5DSis_scale(fo) > 0);
+    CHECK(H5DSget_scale_name(fo, name, sizeof name) > 0);
+    CHECK_EQ_STR(name, "fan_out");
+    check_scale(loss, step, 0, "step");
+    check_scale(gn, step, 0, "step");
+    check_scale(gn, layer, 1, "layer");
+    check_scale(w1, gstep, 0, "step");
+    check_scale(w1, fo, 1, "fan_out");
+    check_scale(w1, fi, 2, "fan_in");
+    hid_t all[] = {w1, w0, step, fo, fi, gstep, gn, layer, loss};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        H5Dclose(all[i]);
+    H5Fclose(f);
+    free_plan(p);
+}
+
+/* Writes a small complete output (8 runs, float32, one diverged) for the schema examples. */
+static int write_example(const char *out)
+{
+    gs_error err = {0};
+    gs_store *st = NULL;
+    gs_plan *p = make_plan(3, GS_DTYPE_FLOAT32, 8, 0);
+    gs_store_opts o = opts_for(GS_STORE_FORCE);
+    gs_status s = gs_store_open(&st, out, p, &o, &err);
+    for (size_t i = 0; s == GS_OK && i < p->n_runs; i++)
+        s = add(st, p, i, i == 7, &err);
+    if (st) {
+        gs_status c = gs_store_close(st, &err);
+        s = s == GS_OK ? c : s;
+    }
+    if (s != GS_OK)
+        fprintf(stderr, "%s\n", err.msg);
+    free_plan(p);
+    return s == GS_OK ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "--example") == 0)
+        return write_example(argv[2]);
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_store.XXXXXX");
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_chunk_shapes();
+    test_create_and_read(GS_DTYPE_FLOAT64, 0);
+    test_create_and_read(GS_DTYPE_FLOAT32, 1);
+    test_resume();
+    test_refuse_existing();
+    test_lock();
+    test_force();
+    test_crash_leftovers();
+    test_mismatch();
+    test_layout_and_scales();
+    int rc = CHECK_EXIT();
+    if (rc == 0) {
+        char cmd[300];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", tmpdir);
+    }
+    return rc;
+}

@@ -1,0 +1,341 @@
+/* Training a run end to end in memory: bitwise reproducibility, seed sensitivity, learning on an
+ * easy mixture, divergence as a result, error messages for bad runs, the stop flag, the snapshot
+ * plan, the documented draw order, and regression data sets. */
+#include <math.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
+#include "check.h"
+#include "gradsweep/net.h"
+#include "gradsweep/train.h"
+
+static int64_t snap_steps[] = {0, 10, 49, 1000}; /* 1000 lies beyond the run: ignored */
+
+static gs_run make_run(uint64_t seed)
+{
+    gs_run run;
+    memset(&run, 0, sizeof run);
+    snprintf(run.id, sizeof run.id, "test%012llu", (unsigned long long)seed);
+    run.seed = seed;
+    gs_config_defaults(&run.cfg);
+    run.cfg.data_classes = 4;
+    run.cfg.data_dim = 8;
+    run.cfg.data_samples = 256;
+    run.cfg.data_separation = 3.0;
+    run.cfg.depth = 2;
+    run.cfg.width = 16;
+    run.cfg.activation = GS_ACT_TANH;
+    run.cfg.steps = 50;
+    run.cfg.batch = 32;
+    run.cfg.lr = 0.1;
+    run.cfg.loss = GS_LOSS_CROSS_ENTROPY;
+    return run;
+}
+
+static gs_record make_record(int64_t every)
+{
+    gs_record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.every = every;
+    rec.grad_steps = snap_steps;
+    rec.n_grad_steps = sizeof snap_steps / sizeof *snap_steps;
+    rec.weights = 1;
+    rec.dtype = GS_DTYPE_FLOAT64;
+    return rec;
+}
+
+static int same_bytes(const void *a, const void *b, size_t n)
+{
+    return memcmp(a, b, n) == 0;
+}
+
+/* Whether two results are bitwise identical in every array and summary field. */
+static int same_result(const gs_result *a, const gs_result *b)
+{
+    size_t L = a->n_layers;
+    if (a->n_layers != b->n_layers || a->n_rows != b->n_rows || a->n_snaps != b->n_snaps ||
+        a->status != b->status || a->steps_done != b->steps_done)
+        return 0;
+    int ok = same_bytes(a->step, b->step, a->n_rows * sizeof *a->step) &&
+             same_bytes(a->loss, b->loss, a->n_rows * sizeof *a->loss) &&
+             same_bytes(a->grad_norm, b->grad_norm, a->n_rows * L * sizeof(double)) &&
+             same_bytes(&a->final_loss, &b->final_loss, sizeof(double)) &&
+             same_bytes(&a->grad_norm0_first, &b->grad_norm0_first, sizeof(double));
+    for (size_t l = 0; ok && l < L; l++) {
+        size_t per = a->fan_in[l] * a->fan_out[l] * a->n_snaps * sizeof(double);
+        ok = same_bytes(a->grads[l], b->grads[l], per) &&
+             same_bytes(a->weights[l], b->weights[l], per);
+    }
+    return ok;
+}
+
+static void reproducible(void)
+{
+    gs_run run = make_run(12345);
+    gs_record rec = make_record(1);
+    gs_result *r1 = NULL, *r2 = NULL, *r3 = NULL;
+    gs_error err;
+    CHECK_EQ_INT(gs_train_run(&r1, &run, &rec, NULL, NULL, &err), GS_OK);
+    CHECK_EQ_INT(gs_train_run(&r2, &run, &rec, NULL, NULL, &err), GS_OK);
+    run.seed = 12346;
+    CHECK_EQ_INT(gs_train_run(&r3, &run, &rec, NULL, NULL, &err), GS_OK);
+    if (!r1 || !r2 || !r3)
+        goto done;
+    CHECK(same_result(r1, r2));
+    CHECK(!same_result(r1, r3));
+    CHECK(!same_bytes(r1->loss, r3->loss, r1->n_rows * sizeof(double)));
+    CHECK_EQ_INT(r1->status, GS_RUN_OK);
+    CHECK_EQ_INT(r1->diverged_step, -1);
+    CHECK_EQ_INT(r1->steps_done, 50);
+    CHECK_EQ_INT(r1->n_rows, 50);
+    CHECK_EQ_INT(r1->n_layers, 3);
+    CHECK_EQ_INT(r1->d_in, 8);
+    CHECK_EQ_INT(r1->d_out, 4);
+    CHECK_EQ_INT(r1->fan_in[0], 8);
+    CHECK_EQ_INT(r1->fan_out[2], 4);
+    /* snapshot plan: steps beyond the run are dropped */
+    CHECK_EQ_INT(r1->cap_snaps, 3);
+    CHECK_EQ_INT(r1->n_snaps, 3);
+    CHECK_EQ_INT(r1->snap_plan[2], 49);
+    CHECK(r1->final_loss == r1->loss[49]);
+    CHECK(r1->grad_norm0_first == r1->grad_norm[0]);
+    CHECK(r1->grad_norm0_last == r1->grad_norm[2]);
+    CHECK_EQ_STR(gs_train_rng_name(), "mt19937");
+done:
+    gs_result_destroy(r1);
+    gs_result_destroy(r2);
+    gs_result_destroy(r3);
+}
+
+/* Step-0 tensors follow the documented draw order (data, then parameters layer by layer), and
+ * the stored gradient norm is the Frobenius norm of the stored gradient. */
+static void draw_order(void)
+{
+    gs_run run = make_run(777);
+    run.cfg.batch = 0; /* full batch: step 0 sees the data in stored order */
+    run.cfg.steps = 3;
+    gs_record rec = make_record(1);
+    gs_result *res = NULL;
+    gs_error err;
+    CHECK_EQ_INT(gs_train_run(&res, &run, &rec, NULL, NULL, &err), GS_OK);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 777);
+    gs_dataset *ds = NULL;
+    gs_net *net = NULL;
+    CHECK_EQ_INT(gs_data_gaussian_mixture(&ds, &run.cfg, rng, &err), GS_OK);
+    CHECK_EQ_INT(gs_net_create(&net, &run.cfg, ds->d, ds->k, ds->n, &err), GS_OK);
+    if (!res || !net)
+        goto done;
+    gs_net_init(net, &run.cfg, rng);
+    gs_net_forward(net, ds->x, ds->n);
+    double loss = gs_net_loss(net, ds->label, NULL, ds->n);
+    gs_net_backward(net, ds->x, ds->n);
+    CHECK(loss == res->loss[0]);
+    for (size_t l = 0; l < net->n_layers; l++) {
+        size_t per = net->n[l] * net->n[l + 1];
+        CHECK(same_bytes(res->weights[l], net->w[l], per * sizeof(double)));
+        CHECK(same_bytes(res->grads[l], net->dw[l], per * sizeof(double)));
+        double ss = 0.0;
+        for (size_t i = 0; i < per; i++)
+            ss += net->dw[l][i] * net->dw[l][i];
+        CHECK_NEAR(res->grad_norm[l], sqrt(ss), 1e-14, 0);
+    }
+done:
+    gsl_rng_free(rng);
+    gs_dataset_destroy(ds);
+    gs_net_destroy(net);
+    gs_result_destroy(res);
+}
+
+static double mean_loss(const gs_result *r, size_t from, size_t to)
+{
+    double s = 0.0;
+    for (size_t i = from; i < to; i++)
+        s += r->loss[i];
+    return s / (double)(to - from);
+}
+
+static void learns(void)
+{
+    gs_run run = make_run(4242);
+    run.cfg.depth = 1;
+    run.cfg.steps = 300;
+    gs_record rec = make_record(1);
+    gs_result *res = NULL;
+    CHECK_EQ_INT(gs_train_run(&res, &run, &rec, NULL, NULL, NULL), GS_OK);
+    if (!res)
+        return;
+    double first = res->loss[0], last = mean_loss(res, 290, 300);
+    CHECK(first > 1.0);         /* ~ log 4 for an untrained 4-class model */
+    CHECK(last < 0.05 * first); /* well separated classes are learned */
+    for (size_t i = 1; i < res->n_rows; i++)
+        CHECK_EQ_INT(res->step[i], (int64_t)i);
+    gs_result_destroy(res);
+}
+
+static void diverges(void)
+{
+    gs_run run = make_run(99);
+    run.cfg.activation = GS_ACT_RELU;
+    run.cfg.loss = GS_LOSS_MSE;
+    run.cfg.sigma_w = 6.0;
+    run.cfg.lr = 50.0;
+    run.cfg.steps = 200;
+    gs_record rec = make_record(7);
+    gs_result *res = NULL;
+    CHECK_EQ_INT(gs_train_run(&res, &run, &rec, NULL, NULL, NULL), GS_OK);
+    if (!res)
+        return;
+    CHECK_EQ_INT(res->status, GS_RUN_DIVERGED);
+    CHECK(res->diverged_step > 0 && res->diverged_step < 200);
+    CHECK_EQ_INT(res->steps_done, res->diverged_step);
+    CHECK(res->n_rows >= 1 && res->n_rows <= res->cap_rows);
+    size_t last = res->n_rows - 1;
+    CHECK_EQ_INT(res->step[last], res->diverged_step); /* the diverging row is always recorded */
+    int bad = !isfinite(res->loss[last]);
+    for (size_t l = 0; l < res->n_layers; l++)
+        bad = bad || !isfinite(res->grad_norm[last * res->n_layers + l]);
+    CHECK(bad);
+    CHECK(!isfinite(res->final_loss) || bad);
+    CHECK(isfinite(res->grad_norm0_first) && isfinite(res->grad_norm0_last));
+    for (size_t i = 0; i < last; i++)
+        CHECK_EQ_INT(res->step[i] % 7, 0);
+    size_t taken = 0;
+    for (size_t s = 0; s < res->cap_snaps; s++)
+        taken += res->snap_plan[s] <= res->diverged_step;
+    CHECK_EQ_INT(res->n_snaps, taken);
+    gs_result_destroy(res);
+}
+
+static void bad_runs(void)
+{
+    gs_record rec = make_record(1);
+    gs_result *res = (gs_result *)&rec; /* must be reset to NULL on failure */
+    gs_error err;
+    gs_run run = make_run(5);
+    run.cfg.width = 0;
+    CHECK_EQ_INT(gs_train_run(&res, &run, &rec, NULL, NULL, &err), GS_EINVAL);
+    CHECK(res == NULL);
+    CHECK_HAS_STR(err.msg, run.id);
+    CHECK_HAS_STR(err.msg, "width");
+    run = make_run(5);
+    run.cfg.depth = -2;
+    CHECK_EQ_INT(gs_train_run(&res, &run, &rec, NULL, NULL, &err), GS_EINVAL);
+    CHECK_HAS_STR(err.msg, "depth");
+    run = make_run(5);
+    run.cfg.data_dim = 0;
+    CHECK_EQ_INT(gs_train_run(&res, &run, &rec, NULL, NULL, &err), GS_EINVAL);
+    CHECK_HAS_STR(err.msg, "gaussian_mixture");
+    run = make_run(5);
+    run.cfg.steps = 0;
+    CHECK_EQ_INT(gs_train_run(&res, &run, &rec, NULL, NULL, &err), GS_EINVAL);
+    CHECK_HAS_STR(err.msg, "steps");
+    run = make_run(5);
+    run.cfg.lr = NAN;
+    CHECK_EQ_INT(gs_train_run(&res, &run, &rec, NULL, NULL, &err), GS_EINVAL);
+    run = make_run(5);
+    run.cfg.data_kind = GS_DATA_HDF5;
+    CHECK_EQ_INT(gs_train_run(&res, &run, &rec, NULL, NULL, &err), GS_EINVAL);
+    CHECK_HAS_STR(err.msg, "hdf5");
+    CHECK(res == NULL);
+}
+
+/* A regression data set given by the caller: cross entropy is refused, mse trains, and the
+ * shared data set is left untouched. */
+static void regression(void)
+{
+    gs_dataset *ds = NULL;
+    gs_error err;
+    CHECK_EQ_INT(gs_dataset_create(&ds, 100, 3, 2, 0, &err), GS_OK);
+    if (!ds)
+        return;
+    CHECK(ds->label == NULL && ds->y != NULL);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 3);
+    for (size_t i = 0; i < 100; i++) {
+        for (size_t j = 0; j < 3; j++)
+            ds->x[i * 3 + j] = gsl_ran_gaussian(rng, 1.0);
+        ds->y[i * 2] = 0.5 * ds->x[i * 3] - ds->x[i * 3 + 2];
+        ds->y[i * 2 + 1] = 0.25 * ds->x[i * 3 + 1];
+    }
+    double *x0 = malloc(300 * sizeof *x0), *y0 = malloc(200 * sizeof *y0);
+    memcpy(x0, ds->x, 300 * sizeof *x0);
+    memcpy(y0, ds->y, 200 * sizeof *y0);
+    gs_run run = make_run(8);
+    run.cfg.data_kind = GS_DATA_HDF5;
+    run.cfg.activation = GS_ACT_LINEAR;
+    run.cfg.steps = 200;
+    run.cfg.batch = 30; /* 3 batches per epoch, a tail of 10 rows dropped */
+    gs_record rec = make_record(1);
+    gs_result *res = NULL;
+    CHECK_EQ_INT(gs_train_run(&res, &run, &rec, ds, NULL, &err), GS_EDATA);
+    CHECK_HAS_STR(err.msg, "cross_entropy needs integer labels; data set has float targets");
+    run.cfg.loss = GS_LOSS_MSE;
+    CHECK_EQ_INT(gs_train_run(&res, &run, &rec, ds, NULL, &err), GS_OK);
+    if (res) {
+        CHECK_EQ_INT(res->d_in, 3);
+        CHECK_EQ_INT(res->d_out, 2);
+        CHECK(mean_loss(res, 190, 200) < 0.1 * mean_loss(res, 0, 10));
+    }
+    CHECK(same_bytes(x0, ds->x, 300 * sizeof *x0) && same_bytes(y0, ds->y, 200 * sizeof *y0));
+    gs_result_destroy(res);
+    free(x0);
+    free(y0);
+    gsl_rng_free(rng);
+    gs_dataset_destroy(ds);
+    gs_dataset_destroy(NULL);
+}
+
+/* batch 0 ("full") and a batch larger than the data set are the same full-batch run. */
+static void full_batch(void)
+{
+    gs_run run = make_run(31);
+    run.cfg.steps = 20;
+    run.cfg.batch = 0;
+    gs_record rec = make_record(3);
+    gs_result *a = NULL, *b = NULL;
+    CHECK_EQ_INT(gs_train_run(&a, &run, &rec, NULL, NULL, NULL), GS_OK);
+    run.cfg.batch = 100000;
+    CHECK_EQ_INT(gs_train_run(&b, &run, &rec, NULL, NULL, NULL), GS_OK);
+    if (a && b) {
+        CHECK(same_result(a, b));
+        CHECK_EQ_INT(a->n_rows, 7); /* steps 0, 3, ..., 18 */
+        CHECK_EQ_INT(a->step[6], 18);
+    }
+    gs_result_destroy(a);
+    gs_result_destroy(b);
+}
+
+static void stop_flag(void)
+{
+    gs_run run = make_run(1);
+    gs_record rec = make_record(1);
+    gs_result *res = (gs_result *)&rec;
+    gs_error err;
+    atomic_int stop;
+    atomic_init(&stop, 1);
+    CHECK_EQ_INT(gs_train_run(&res, &run, &rec, NULL, &stop, &err), GS_EINTR);
+    CHECK(res == NULL);
+    CHECK_HAS_STR(err.msg, "interrupted");
+    atomic_store(&stop, 0);
+    CHECK_EQ_INT(gs_train_run(&res, &run, &rec, NULL, &stop, &err), GS_OK);
+    gs_result_destroy(res);
+}
+
+int main(void)
+{
+    reproducible();
+    draw_order();
+    learns();
+    diverges();
+    bad_runs();
+    regression();
+    full_batch();
+    stop_flag();
+    return CHECK_EXIT();
+}
