@@ -1,7 +1,6 @@
 /* Store tests: create / commit / close, resume, refusal of an existing output, --force, the lock,
  * bitwise read-back through the index (float64 and float32 storage), crash leftovers, spec
- * mismatches, chunking and dimension scales. Plans and results are built by hand here.
- * With arguments `--example OUT.h5` it only writes a small example output (it_schema_examples). */
+ * mismatches, chunking and dimension scales. Plans and results are built by hand here. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -735,30 +734,8 @@ static void test_layout_and_scales(void)
     free_plan(p);
 }
 
-/* Writes a small complete output (8 runs, float32, one diverged) for the schema examples. */
-static int write_example(const char *out)
+int main(void)
 {
-    gs_error err = {0};
-    gs_store *st = NULL;
-    gs_plan *p = make_plan(3, GS_DTYPE_FLOAT32, 8, 0);
-    gs_store_opts o = opts_for(GS_STORE_FORCE);
-    gs_status s = gs_store_open(&st, out, p, &o, &err);
-    for (size_t i = 0; s == GS_OK && i < p->n_runs; i++)
-        s = add(st, p, i, i == 7, &err);
-    if (st) {
-        gs_status c = gs_store_close(st, &err);
-        s = s == GS_OK ? c : s;
-    }
-    if (s != GS_OK)
-        fprintf(stderr, "%s\n", err.msg);
-    free_plan(p);
-    return s == GS_OK ? 0 : 1;
-}
-
-int main(int argc, char **argv)
-{
-    if (argc == 3 && strcmp(argv[1], "--example") == 0)
-        return write_example(argv[2]);
     snprintf(tmpdir, sizeof tmpdir, "/tmp/test_store.XXXXXX");
     if (!mkdtemp(tmpdir)) {
         perror("mkdtemp");
