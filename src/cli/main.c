@@ -469,6 +469,7 @@ static int cmd_run(int argc, char **argv)
     cli_opts o = {0};
     o.progress_s = 5.0;
     gs_plan *plan = NULL;
+    gs_plan_data *data = NULL;
     gs_store *st = NULL;
     char *cmdline = NULL, outbuf[PATH_MAX];
     gs_error err;
@@ -491,6 +492,14 @@ static int cmd_run(int argc, char **argv)
     if (!o.out) {
         snprintf(outbuf, sizeof outbuf, "results/%s.h5", plan->name);
         o.out = outbuf;
+    }
+    /* Data files are read and checked before the output exists, so a bad file leaves nothing
+     * behind to --force away. */
+    s = gs_plan_data_load(&data, plan, &err);
+    if (s != GS_OK) {
+        fprintf(stderr, "gradsweep: %s\n", err.msg);
+        rc = gs_status_exit_code(s);
+        goto done;
     }
     if (make_parents(o.out) != 0) {
         fprintf(stderr, "gradsweep: cannot create the directory of %s: %s\n", o.out,
@@ -515,7 +524,7 @@ static int cmd_run(int argc, char **argv)
         threads = (int)plan->n_runs;
     gs_progress prog;
     memset(&prog, 0, sizeof prog);
-    gs_driver_opts dopt = {threads, 0, &stop_flag, &prog};
+    gs_driver_opts dopt = {threads, 0, &stop_flag, &prog, data};
     progress_ctx pc = {&prog, isatty(STDERR_FILENO), o.progress_s};
     pthread_t pt;
     int show = !o.quiet && pthread_create(&pt, NULL, progress_main, &pc) == 0;
@@ -544,6 +553,7 @@ static int cmd_run(int argc, char **argv)
     rc = gs_status_exit_code(s);
 done:
     gs_store_close(st, NULL);
+    gs_plan_data_destroy(data);
     gs_plan_destroy(plan);
     free(o.overrides);
     free(cmdline);

@@ -39,13 +39,6 @@ typedef struct {
     gs_error werr; /* writer's first error */
 } shared;
 
-/* One distinct hdf5 data set and the runs that use it. */
-typedef struct {
-    char path[GS_PATH_MAX * 2];
-    const gs_run_config *cfg; /* first run using it (for x/y names) */
-    gs_dataset *ds;
-} loaded;
-
 static gs_status queue_init(queue *q, size_t cap, gs_error *err)
 {
     memset(q, 0, sizeof *q);
@@ -166,65 +159,6 @@ fail:
     return NULL;
 }
 
-/* Resolves a data path relative to the directory of the spec file (absolute paths unchanged). */
-static void resolve_path(const char *spec_path, const char *p, char *out, size_t n)
-{
-    const char *slash = spec_path ? strrchr(spec_path, '/') : NULL;
-    if (p[0] == '/' || !slash)
-        snprintf(out, n, "%s", p);
-    else
-        snprintf(out, n, "%.*s/%s", (int)(slash - spec_path), spec_path, p);
-}
-
-/* Loads every distinct hdf5 data set used by a run still to train; fills run_data[i]. */
-static gs_status preload(const gs_plan *plan, const size_t *todo, size_t n_todo, loaded **out,
-                         size_t *n_out, const gs_dataset **run_data, gs_error *err)
-{
-    gs_status s = GS_OK;
-    loaded *ld = NULL;
-    size_t n = 0;
-    for (size_t t = 0; t < n_todo; t++) {
-        const gs_run *run = &plan->runs[todo[t]];
-        run_data[todo[t]] = NULL;
-        if (run->cfg.data_kind != GS_DATA_HDF5)
-            continue;
-        char path[GS_PATH_MAX * 2];
-        resolve_path(plan->source_path, run->cfg.data_path, path, sizeof path);
-        size_t j = 0;
-        while (j < n &&
-               !(strcmp(ld[j].path, path) == 0 && strcmp(ld[j].cfg->data_x, run->cfg.data_x) == 0 &&
-                 strcmp(ld[j].cfg->data_y, run->cfg.data_y) == 0))
-            j++;
-        if (j == n) {
-            loaded *grown = realloc(ld, (n + 1) * sizeof *ld);
-            if (!grown) {
-                s = gs_error_set(err, GS_ENOMEM, "driver: out of memory loading data sets");
-                goto done;
-            }
-            ld = grown;
-            memset(&ld[n], 0, sizeof ld[n]);
-            snprintf(ld[n].path, sizeof ld[n].path, "%s", path);
-            ld[n].cfg = &run->cfg;
-            n++;
-            s = gs_data_load_hdf5(&ld[j].ds, path, run->cfg.data_x, run->cfg.data_y, err);
-            if (s != GS_OK)
-                goto done;
-        }
-        if (run->cfg.loss == GS_LOSS_CROSS_ENTROPY && !ld[j].ds->has_labels) {
-            s = gs_error_set(err, GS_EDATA,
-                             "%s: %s: train.loss cross_entropy needs integer labels, but the "
-                             "dataset holds float targets (use loss: mse)",
-                             path, run->cfg.data_y);
-            goto done;
-        }
-        run_data[todo[t]] = ld[j].ds;
-    }
-done:
-    *out = ld;
-    *n_out = n;
-    return s;
-}
-
 /* A run to train, keyed for the schedule. */
 typedef struct {
     double cost;
@@ -256,9 +190,8 @@ static gs_status schedule(const gs_plan *plan, size_t *todo, size_t n_todo, gs_e
 }
 
 /* Trains the runs in todo on opts->threads threads; the first worker error is kept in err. */
-static gs_status train_all(shared *sh, const size_t *todo, size_t n_todo,
-                           const gs_dataset *const *run_data, const gs_driver_opts *opts,
-                           gs_error *err)
+static gs_status train_all(shared *sh, const size_t *todo, size_t n_todo, const gs_plan_data *data,
+                           const gs_driver_opts *opts, gs_error *err)
 {
     gs_status first = GS_OK;
     int abort_all = 0;
@@ -275,7 +208,8 @@ static gs_status train_all(shared *sh, const size_t *todo, size_t n_todo,
         gs_result *res = NULL;
         gs_error e;
         gs_error_clear(&e);
-        gs_status s = gs_train_run(&res, run, &sh->plan->record, run_data[r], opts->stop, &e);
+        gs_status s =
+            gs_train_run(&res, run, &sh->plan->record, gs_plan_data_get(data, r), opts->stop, &e);
         if (s == GS_EINTR)
             continue;
         if (s != GS_OK) {
@@ -303,9 +237,9 @@ gs_status gs_driver_run(const gs_plan *plan, gs_store *st, const gs_driver_opts 
                         gs_error *err)
 {
     gs_status s = GS_OK;
-    size_t *todo = NULL, n_todo = 0, n_loaded = 0;
-    const gs_dataset **run_data = NULL;
-    loaded *ld = NULL;
+    size_t *todo = NULL, n_todo = 0;
+    gs_plan_data *own_data = NULL;
+    const gs_plan_data *data = opts->data;
     shared sh;
     int q_ok = 0, writer_up = 0;
     pthread_t writer;
@@ -320,8 +254,7 @@ gs_status gs_driver_run(const gs_plan *plan, gs_store *st, const gs_driver_opts 
         goto done;
     }
     todo = malloc((plan->n_runs + 1) * sizeof *todo);
-    run_data = calloc(plan->n_runs + 1, sizeof *run_data);
-    if (!todo || !run_data) {
+    if (!todo) {
         s = gs_error_set(err, GS_ENOMEM, "driver: out of memory for %zu runs", plan->n_runs);
         goto done;
     }
@@ -336,9 +269,12 @@ gs_status gs_driver_run(const gs_plan *plan, gs_store *st, const gs_driver_opts 
     if (s != GS_OK)
         goto done;
 
-    s = preload(plan, todo, n_todo, &ld, &n_loaded, run_data, err);
-    if (s != GS_OK)
-        goto done;
+    if (!data) {
+        s = gs_plan_data_load(&own_data, plan, err);
+        if (s != GS_OK)
+            goto done;
+        data = own_data;
+    }
     s = queue_init(&sh.q, opts->queue_cap ? opts->queue_cap : 2 * (size_t)opts->threads, err);
     if (s != GS_OK)
         goto done;
@@ -350,7 +286,7 @@ gs_status gs_driver_run(const gs_plan *plan, gs_store *st, const gs_driver_opts 
     writer_up = 1;
     /* BLAS inside a worker runs on that worker's thread only (DESIGN.md 3). */
     openblas_set_num_threads(1);
-    s = train_all(&sh, todo, n_todo, run_data, opts, err);
+    s = train_all(&sh, todo, n_todo, data, opts, err);
 
 done:
     if (q_ok)
@@ -366,11 +302,8 @@ done:
                          gs_store_committed(st), plan->n_runs);
     if (q_ok)
         queue_free(&sh.q);
-    for (size_t i = 0; i < n_loaded; i++)
-        gs_dataset_destroy(ld[i].ds);
-    free(ld);
+    gs_plan_data_destroy(own_data);
     free(todo);
-    free(run_data);
     if (sh.progress)
         atomic_store(&sh.progress->finished, 1);
     return s;

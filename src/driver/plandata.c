@@ -1,0 +1,115 @@
+/* The data sets of a plan: every distinct HDF5 data set used by its runs, loaded once in the
+ * calling thread before training, shared read-only by the workers. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gradsweep/driver.h"
+
+/* One distinct (file, x, y) triple. */
+typedef struct {
+    char *path;               /* resolved against the spec's directory */
+    const gs_run_config *cfg; /* first run using it: data_x / data_y */
+    gs_dataset *ds;
+} entry;
+
+struct gs_plan_data {
+    entry *e;
+    size_t n;
+    const gs_dataset **by_run; /* [n_runs]: NULL for synthetic kinds */
+    size_t n_runs;
+};
+
+/* data.path relative to the directory of the spec file; absolute paths unchanged. */
+static char *resolve_path(const char *spec_path, const char *p)
+{
+    const char *slash = spec_path ? strrchr(spec_path, '/') : NULL;
+    size_t dir = p[0] == '/' || !slash ? 0 : (size_t)(slash - spec_path) + 1;
+    char *out = malloc(dir + strlen(p) + 1);
+    if (out) {
+        memcpy(out, spec_path ? spec_path : "", dir);
+        strcpy(out + dir, p);
+    }
+    return out;
+}
+
+/* The entry for run's data set, loading it on first use; NULL with err set on failure. */
+static entry *find_or_load(gs_plan_data *pd, const gs_plan *plan, const gs_run_config *c,
+                           gs_error *err)
+{
+    char *path = resolve_path(plan->source_path, c->data_path);
+    if (!path) {
+        gs_error_set(err, GS_ENOMEM, "out of memory loading data sets");
+        return NULL;
+    }
+    for (size_t j = 0; j < pd->n; j++)
+        if (strcmp(pd->e[j].path, path) == 0 && strcmp(pd->e[j].cfg->data_x, c->data_x) == 0 &&
+            strcmp(pd->e[j].cfg->data_y, c->data_y) == 0) {
+            free(path);
+            return &pd->e[j];
+        }
+    entry *grown = realloc(pd->e, (pd->n + 1) * sizeof *grown);
+    if (!grown) {
+        free(path);
+        gs_error_set(err, GS_ENOMEM, "out of memory loading data sets");
+        return NULL;
+    }
+    pd->e = grown;
+    entry *e = &pd->e[pd->n++];
+    *e = (entry){path, c, NULL};
+    if (gs_data_load_hdf5(&e->ds, path, c->data_x, c->data_y, err) != GS_OK)
+        return NULL;
+    return e;
+}
+
+gs_status gs_plan_data_load(gs_plan_data **out, const gs_plan *plan, gs_error *err)
+{
+    gs_status s = GS_OK;
+    gs_plan_data *pd = calloc(1, sizeof *pd);
+    *out = NULL;
+    if (!pd || !(pd->by_run = calloc(plan->n_runs + 1, sizeof *pd->by_run))) {
+        s = gs_error_set(err, GS_ENOMEM, "out of memory for the data of %zu runs", plan->n_runs);
+        goto done;
+    }
+    pd->n_runs = plan->n_runs;
+    for (size_t r = 0; r < plan->n_runs; r++) {
+        const gs_run_config *c = &plan->runs[r].cfg;
+        if (c->data_kind != GS_DATA_HDF5)
+            continue;
+        entry *e = find_or_load(pd, plan, c, err);
+        if (!e) {
+            s = err ? err->status : GS_EDATA;
+            goto done;
+        }
+        if (c->loss == GS_LOSS_CROSS_ENTROPY && !e->ds->has_labels) {
+            s = gs_error_set(err, GS_EDATA,
+                             "%s: %s: train.loss cross_entropy needs integer labels, but the "
+                             "dataset holds float targets (use loss: mse)",
+                             e->path, c->data_y);
+            goto done;
+        }
+        pd->by_run[r] = e->ds;
+    }
+    *out = pd;
+    pd = NULL;
+done:
+    gs_plan_data_destroy(pd);
+    return s;
+}
+
+const gs_dataset *gs_plan_data_get(const gs_plan_data *pd, size_t run)
+{
+    return pd && run < pd->n_runs ? pd->by_run[run] : NULL;
+}
+
+void gs_plan_data_destroy(gs_plan_data *pd)
+{
+    if (!pd)
+        return;
+    for (size_t j = 0; j < pd->n; j++) {
+        gs_dataset_destroy(pd->e[j].ds);
+        free(pd->e[j].path);
+    }
+    free(pd->e);
+    free(pd->by_run);
+    free(pd);
+}
