@@ -174,24 +174,6 @@ static gs_result *make_result(const gs_run *r, int diverged, int weights)
     return res;
 }
 
-static void free_result(gs_result *res)
-{
-    for (size_t l = 0; l < res->n_layers; l++) {
-        free(res->grads[l]);
-        if (res->weights)
-            free(res->weights[l]);
-    }
-    free(res->grads);
-    free(res->weights);
-    free(res->fan_in);
-    free(res->fan_out);
-    free(res->step);
-    free(res->loss);
-    free(res->grad_norm);
-    free(res->snap_plan);
-    free(res);
-}
-
 static gs_store_opts opts_for(gs_store_mode mode)
 {
     gs_store_opts o = {mode, "gradsweep run tiny.yaml -o out.h5", "mt19937", 0, 0};
@@ -203,7 +185,7 @@ static gs_status add(gs_store *st, const gs_plan *p, size_t i, int div, gs_error
 {
     gs_result *res = make_result(&p->runs[i], div, p->record.weights);
     gs_status s = gs_store_add_run(st, &p->runs[i], res, err);
-    free_result(res);
+    gs_result_destroy(res);
     return s;
 }
 
@@ -327,7 +309,7 @@ static void check_run(hid_t f, const gs_plan *p, size_t i, int div)
     }
     H5Gclose(g);
 done:
-    free_result(res);
+    gs_result_destroy(res);
 }
 
 /* Summary rows: run ids (in stored order) into ids; returns the row count. */
