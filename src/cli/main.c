@@ -269,6 +269,65 @@ static gs_status load_plan(const cli_opts *o, gs_plan **plan)
     return s;
 }
 
+/* CSV field: quoted (with "" for ") when it holds a comma, quote or newline. */
+static void csv_field(const char *v)
+{
+    if (!strpbrk(v, ",\"\n")) {
+        fputs(v, stdout);
+        return;
+    }
+    putchar('"');
+    for (; *v; v++) {
+        if (*v == '"')
+            putchar('"');
+        putchar(*v);
+    }
+    putchar('"');
+}
+
+static void list_csv(const gs_plan *plan)
+{
+    char buf[GS_PATH_MAX + 64];
+    printf("index,run_id,seed,replicate");
+    for (size_t a = 0; a < plan->n_axes; a++)
+        printf(",%s", plan->axes[a].key->path);
+    printf("\n");
+    for (size_t i = 0; i < plan->n_runs; i++) {
+        const gs_run *run = &plan->runs[i];
+        printf("%zu,%s,%llu,%lld", i, run->id, (unsigned long long)run->seed,
+               (long long)run->replicate);
+        for (size_t a = 0; a < plan->n_axes; a++) {
+            putchar(',');
+            csv_field(gs_key_format(plan->axes[a].key, &run->cfg, buf, sizeof buf));
+        }
+        printf("\n");
+    }
+}
+
+/* Aligned table: each axis column as wide as its name or its longest value. */
+static void list_table(const gs_plan *plan)
+{
+    char buf[GS_PATH_MAX + 64];
+    printf("%5s  %-16s  %10s  %3s", "index", "run_id", "seed", "rep");
+    for (size_t a = 0; a < plan->n_axes; a++)
+        printf("  %s", plan->axes[a].key->path);
+    printf("\n");
+    for (size_t i = 0; i < plan->n_runs; i++) {
+        const gs_run *run = &plan->runs[i];
+        printf("%5zu  %-16s  %10llu  %3lld", i, run->id, (unsigned long long)run->seed,
+               (long long)run->replicate);
+        for (size_t a = 0; a < plan->n_axes; a++) {
+            const gs_axis *ax = &plan->axes[a];
+            size_t w = strlen(ax->key->path);
+            for (size_t v = 0; v < ax->n_values; v++)
+                if (strlen(ax->values[v]) > w)
+                    w = strlen(ax->values[v]);
+            printf("  %-*s", (int)w, gs_key_format(ax->key, &run->cfg, buf, sizeof buf));
+        }
+        printf("\n");
+    }
+}
+
 static int cmd_list(int argc, char **argv)
 {
     cli_opts o = {0};
@@ -282,29 +341,10 @@ static int cmd_list(int argc, char **argv)
     free(o.overrides);
     if (s != GS_OK)
         return gs_status_exit_code(s);
-    const char *sep = o.csv ? "," : "  ";
     if (o.csv)
-        printf("index,run_id,seed,replicate");
+        list_csv(plan);
     else
-        printf("%5s  %-16s  %10s  %3s", "index", "run_id", "seed", "rep");
-    for (size_t a = 0; a < plan->n_axes; a++)
-        printf(o.csv ? ",%s" : "  %-12s", plan->axes[a].key->path);
-    printf("\n");
-    char buf[GS_PATH_MAX + 64];
-    for (size_t i = 0; i < plan->n_runs; i++) {
-        const gs_run *run = &plan->runs[i];
-        if (o.csv)
-            printf("%zu,%s,%llu,%lld", i, run->id, (unsigned long long)run->seed,
-                   (long long)run->replicate);
-        else
-            printf("%5zu  %-16s  %10llu  %3lld", i, run->id, (unsigned long long)run->seed,
-                   (long long)run->replicate);
-        for (size_t a = 0; a < plan->n_axes; a++) {
-            gs_key_format(plan->axes[a].key, &run->cfg, buf, sizeof buf);
-            printf(o.csv ? "%s%s" : "%s%-12s", sep, buf);
-        }
-        printf("\n");
-    }
+        list_table(plan);
     gs_plan_destroy(plan);
     return EXIT_DONE;
 }
