@@ -266,7 +266,8 @@ static gs_status load_plan(const cli_opts *o, gs_plan **plan)
     gs_status s = gs_plan_load(plan, o->spec, o->overrides, o->n_overrides, &err);
     if (s != GS_OK)
         fprintf(stderr, "gradsweep: %s\n", err.msg);
-    return s;
+    /* An unreadable spec named on the command line is a usage error (exit 2). */
+    return s == GS_EIO ? GS_ESPEC : s;
 }
 
 /* CSV field: quoted (with "" for ") when it holds a comma, quote or newline. */
@@ -350,18 +351,50 @@ static int cmd_list(int argc, char **argv)
 }
 
 /* Estimated output bytes of one run before compression: statistics rows and snapshot tensors. */
+/* Layer dimensions of a run as far as the plan knows them (hdf5 data: width stands in for the
+ * input and output dims, which only the data file tells). */
+typedef struct {
+    double d_in, d_out, w, L, weights, biases, units, rows_b, samples;
+} run_dims;
+
+static run_dims dims_of(const gs_run_config *c)
+{
+    run_dims d;
+    int gm = c->data_kind == GS_DATA_GAUSSIAN_MIXTURE;
+    d.d_in = gm ? (double)c->data_dim : (double)c->width;
+    d.d_out = gm ? (double)c->data_classes : (double)c->width;
+    d.w = (double)c->width;
+    d.L = (double)c->depth + 1;
+    d.weights = c->depth == 0 ? d.d_in * d.d_out
+                              : d.d_in * d.w + (double)(c->depth - 1) * d.w * d.w + d.w * d.d_out;
+    d.biases = (double)c->depth * d.w + d.d_out;
+    d.units = d.biases;
+    d.samples = gm ? (double)c->data_samples : 0.0;
+    d.rows_b = c->batch > 0 ? (double)c->batch : d.samples;
+    return d;
+}
+
+/* Estimated output bytes of one run before compression: statistics rows and snapshot tensors. */
 static double run_bytes(const gs_plan *plan, const gs_run *run)
 {
-    const gs_run_config *c = &run->cfg;
-    double d_in = c->data_kind == GS_DATA_GAUSSIAN_MIXTURE ? (double)c->data_dim : (double)c->width;
-    double d_out = c->data_kind == GS_DATA_GAUSSIAN_MIXTURE ? (double)c->data_classes : 1.0;
-    double w = (double)c->width, L = (double)c->depth + 1;
-    double params =
-        c->depth == 0 ? d_in * d_out : d_in * w + (double)(c->depth - 1) * w * w + w * d_out;
-    double rows = (double)gs_record_stat_rows(&plan->record, c->steps);
-    double snaps = (double)gs_record_snapshot_steps(&plan->record, c->steps, NULL, 0);
+    run_dims d = dims_of(&run->cfg);
+    double rows = (double)gs_record_stat_rows(&plan->record, run->cfg.steps);
+    double snaps = (double)gs_record_snapshot_steps(&plan->record, run->cfg.steps, NULL, 0);
     double esize = plan->record.dtype == GS_DTYPE_FLOAT64 ? 8.0 : 4.0;
-    return rows * (L + 2) * 8.0 + snaps * params * esize * (plan->record.weights ? 2.0 : 1.0);
+    return rows * (d.L + 2) * 8.0 + snaps * d.weights * esize * (plan->record.weights ? 2.0 : 1.0);
+}
+
+/* Estimated bytes of a finished run's result (float64 buffers) and of a training run (net,
+ * activations, synthetic data set, minibatch buffers) on top of its result. */
+static void run_memory(const gs_plan *plan, const gs_run *run, double *result, double *train)
+{
+    run_dims d = dims_of(&run->cfg);
+    double rows = (double)gs_record_stat_rows(&plan->record, run->cfg.steps) + 1;
+    double snaps = (double)gs_record_snapshot_steps(&plan->record, run->cfg.steps, NULL, 0);
+    double maxn = d.w > d.d_in ? d.w : d.d_in;
+    *result = 8.0 * (rows * (d.L + 1) + snaps * d.weights * (plan->record.weights ? 2.0 : 1.0));
+    *train = 8.0 * (2 * (d.weights + d.biases) + 2 * d.rows_b * d.units + 2 * d.rows_b * maxn +
+                    d.rows_b * d.d_out + d.samples * (d.d_in + 2) + d.rows_b * d.d_in);
 }
 
 static void human(double v, const char *unit, char *buf, size_t n)
@@ -375,22 +408,32 @@ static void human(double v, const char *unit, char *buf, size_t n)
     snprintf(buf, n, "%.3g %s%s", v, pre[i], unit);
 }
 
-static void dry_run(const gs_plan *plan)
+static void dry_run(const gs_plan *plan, int threads)
 {
-    double flops = 0, bytes = 0;
+    double flops = 0, bytes = 0, max_res = 0, max_run = 0;
     for (size_t i = 0; i < plan->n_runs; i++) {
+        double res, train;
         flops += plan->runs[i].cost;
         bytes += run_bytes(plan, &plan->runs[i]);
+        run_memory(plan, &plan->runs[i], &res, &train);
+        max_res = res > max_res ? res : max_res;
+        max_run = res + train > max_run ? res + train : max_run;
     }
-    char fb[32], bb[32];
+    /* Workers each hold one run; the bounded queue holds 2 results per thread; the writer one. */
+    double peak = (double)threads * max_run + (2.0 * threads + 1.0) * max_res;
+    char fb[32], bb[32], rb[32], pb[32];
     human(flops, "FLOP", fb, sizeof fb);
     human(bytes, "B", bb, sizeof bb);
+    human(max_run, "B", rb, sizeof rb);
+    human(peak, "B", pb, sizeof pb);
     printf("%s: %zu runs (%zu axes, %lld replicates)\n", plan->name, plan->n_runs, plan->n_axes,
            (long long)plan->replicates);
     for (size_t a = 0; a < plan->n_axes; a++)
         printf("  axis %-18s %zu values\n", plan->axes[a].key->path, plan->axes[a].n_values);
     printf("estimated compute: %s (training GEMMs, 6 * n_in * n_out * batch per layer-step)\n", fb);
     printf("estimated output:  %s before compression\n", bb);
+    printf("estimated memory:  %s for the largest run; peak about %s with -j %d\n", rb, pb,
+           threads);
 }
 
 /* Progress display: a bar on a terminal, a plain line every few seconds otherwise. */
@@ -526,7 +569,7 @@ static int cmd_run(int argc, char **argv)
         goto done;
     }
     if (o.dry_run) {
-        dry_run(plan);
+        dry_run(plan, o.threads ? o.threads : omp_get_max_threads());
         goto done;
     }
     if (!o.out) {

@@ -297,7 +297,11 @@ done:
         s = sh.werr.status;
         *err = sh.werr;
     }
-    if (s == GS_OK && opts->stop && atomic_load(opts->stop))
+    /* A signal that came after the last run was committed interrupted nothing. */
+    int all_in = 1;
+    for (size_t i = 0; s == GS_OK && all_in && i < n_todo; i++)
+        all_in = gs_store_has_run(st, plan->runs[todo[i]].id);
+    if (s == GS_OK && opts->stop && atomic_load(opts->stop) && !all_in)
         s = gs_error_set(err, GS_EINTR, "interrupted: %zu of %zu runs committed",
                          gs_store_committed(st), plan->n_runs);
     if (q_ok)
