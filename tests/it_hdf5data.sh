@@ -50,5 +50,7 @@ expect_rc 1 "$GS_EXE" run ../specs/h5.yaml -o e3.h5 -q data.y=/short
 expect_out "/short: 10 rows, but /X has 300"
 expect_rc 1 "$GS_EXE" run ../specs/h5.yaml -o e4.h5 -q data.path=nowhere.h5
 expect_out "nowhere.h5"
-for e in e1 e2 e3 e4; do [ ! -e $e.h5 ] && [ ! -e $e.h5.d ] || fail "$e: a failed run left an output"; done
+expect_rc 1 "$GS_EXE" run ../specs/h5.yaml -o e5.h5 -q train.batch=301
+expect_out "train.batch 301 exceeds the 300 samples"
+for e in e1 e2 e3 e4 e5; do [ ! -e $e.h5 ] && [ ! -e $e.h5.d ] || fail "$e: a failed run left an output"; done
 echo "it_hdf5data: ok"

@@ -64,6 +64,15 @@ static void test_labels(void)
     for (int i = 0; i < 4; i++)
         CHECK_EQ_INT(ds->label[i], y[i]);
     gs_dataset_destroy(ds);
+    ds = NULL;
+    /* the largest label allowed makes the largest class count allowed */
+    int32_t ymax[4] = {0, 999999, 1, 2};
+    put(base_file(path, sizeof path, "labelmax.h5"), "y", H5T_STD_I32LE, H5T_NATIVE_INT32, 1, &n,
+        ymax);
+    CHECK_EQ_INT(gs_data_load_hdf5(&ds, path, "/X", "/y", &err), GS_OK);
+    if (ds)
+        CHECK_EQ_INT(ds->k, 1000000);
+    gs_dataset_destroy(ds);
 }
 
 static void test_targets(void)
@@ -115,6 +124,8 @@ static void test_bad(void)
     double nan_y[4] = {1, 2, (double)INFINITY, 4};
     double xbad[4][3] = {{1, 2, 3}, {4, 5, (double)NAN}, {7, 8, 9}, {1, 1, 1}};
     int32_t ok3[3] = {0, 1, 2};
+    int32_t huge[4] = {0, 1, 2000000000, 2};
+    int64_t over[4] = {999999, 1000000, 0, 1};
 
     snprintf(path, sizeof path, "%s/missing.h5", tmpdir);
     snprintf(msg, sizeof msg, "%s: cannot open data file", path);
@@ -130,6 +141,8 @@ static void test_bad(void)
     base_file(path, sizeof path, "bad.h5");
     put(path, "neg", H5T_STD_I32LE, H5T_NATIVE_INT32, 1, &n4, neg);
     put(path, "short", H5T_STD_I32LE, H5T_NATIVE_INT32, 1, &n3, ok3);
+    put(path, "huge", H5T_STD_I32LE, H5T_NATIVE_INT32, 1, &n4, huge);
+    put(path, "over", H5T_STD_I64LE, H5T_NATIVE_INT64, 1, &n4, over);
     put(path, "inf", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 1, &n4, nan_y);
     put(path, "lab2", H5T_STD_I32LE, H5T_NATIVE_INT32, 2, d42, NULL);
     put(path, "r3", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, 3, d3, X);
@@ -148,6 +161,12 @@ static void test_bad(void)
     expect_fail(path, "X", "/g/y", GS_EDATA, msg);
     snprintf(msg, sizeof msg, "%s: neg: negative label -1 at index 2", path);
     expect_fail(path, "X", "neg", GS_EDATA, msg);
+    snprintf(msg, sizeof msg,
+             "%s: huge: label 2000000000 at index 2 exceeds the maximum class count 1000000", path);
+    expect_fail(path, "X", "huge", GS_EDATA, msg);
+    snprintf(msg, sizeof msg,
+             "%s: over: label 1000000 at index 1 exceeds the maximum class count 1000000", path);
+    expect_fail(path, "X", "over", GS_EDATA, msg);
     snprintf(msg, sizeof msg, "%s: short: 3 rows, but X has 4 (n mismatch)", path);
     expect_fail(path, "X", "short", GS_EDATA, msg);
     snprintf(msg, sizeof msg, "%s: inf: non-finite value inf at [2, 0]", path);

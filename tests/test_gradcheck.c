@@ -1,6 +1,7 @@
 /* Physics check of the network core: central finite differences against the analytic gradient
  * for every activation x loss (x label / regression targets for mse), a naive re-implementation
  * of forward + loss, activation derivatives, and the statistics of the inits. */
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -299,10 +300,39 @@ static void bad_shapes(void)
     gs_status st = gs_net_create(&net, &cfg, 3, 2, 4, &err);
     CHECK(st == GS_EINVAL || st == GS_ENOMEM);
     CHECK(net == NULL);
+    /* CBLAS dimensions are int: a layer or batch above INT_MAX is refused before any large
+     * allocation, naming the layer (a cast would silently truncate) */
     cfg.width = 4;
+    cfg.depth = 1;
+    size_t big = (size_t)INT_MAX + 1;
+    CHECK_EQ_INT(gs_net_create(&net, &cfg, big, 2, 4, &err), GS_EINVAL);
+    CHECK_HAS_STR(err.msg, "net: layer 0 (2147483648 -> 4 units) has a dimension above INT_MAX");
+    CHECK(net == NULL);
+    CHECK_EQ_INT(gs_net_create(&net, &cfg, 3, big, 4, &err), GS_EINVAL);
+    CHECK_HAS_STR(err.msg, "net: layer 1 (4 -> 2147483648 units)");
+    cfg.width = (int64_t)big;
+    CHECK_EQ_INT(gs_net_create(&net, &cfg, 3, 2, 4, &err), GS_EINVAL);
+    CHECK_HAS_STR(err.msg, "net: layer 0 (3 -> 2147483648 units)");
+    cfg.width = 4;
+    CHECK_EQ_INT(gs_net_create(&net, &cfg, 3, 2, big, &err), GS_EINVAL);
+    CHECK_HAS_STR(err.msg, "net: batch of 2147483648 rows exceeds INT_MAX");
+    CHECK(net == NULL);
+    cfg.depth = 3;
     CHECK_EQ_INT(gs_net_create(&net, &cfg, 3, 2, 4, &err), GS_OK);
     CHECK_EQ_INT(net->n_layers, 4);
     CHECK_EQ_INT(net->n_params, 3 * 4 + 4 * 4 * 2 + 4 * 2 + 4 * 3 + 2);
+    if (net) {
+        /* SGD over the whole block: params -= lr * grads, element by element */
+        for (size_t i = 0; i < net->n_params; i++) {
+            net->params[i] = (double)i;
+            net->grads[i] = 0.5 * (double)i - 3.0;
+        }
+        gs_net_sgd(net, 0.25);
+        int same = 1;
+        for (size_t i = 0; i < net->n_params; i++)
+            same = same && net->params[i] == (double)i - 0.25 * (0.5 * (double)i - 3.0);
+        CHECK(same);
+    }
     gs_net_destroy(net);
     gs_net_destroy(NULL);
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
 #include "gradsweep/spec.h"
@@ -316,8 +317,8 @@ static void test_values(void)
     gs_plan_destroy(c);
 
     /* integer logspace, linspace, values; block style; hdf5 data; grads mapping */
-    gs_plan *d = parse("name: \"h5 \\\"sweep\\\"\"\n"
-                       "data:\n  kind: hdf5\n  path: \"dir/a,b.h5\"\n"
+    gs_plan *d = parse("name: \"h5-sweep_v1.0\"\n"
+                       "data:\n  kind: hdf5\n  path: \"dir/a,b \\\"q\\\".h5\"\n"
                        "model:\n  depth:\n    logspace: [1, 64, 7]\n  width: {values: [4, 8]}\n"
                        "  sigma_b: {linspace: [0, 1, 5]}\n"
                        "train: {steps: 10, batch: [full, 16]}\n"
@@ -331,8 +332,8 @@ static void test_values(void)
         CHECK_EQ_STR(d->axes[2].values[1], "0.25");
         CHECK_EQ_STR(d->axes[3].values[0], "full");
         CHECK_EQ_INT(d->runs[0].cfg.batch, 0);
-        CHECK_EQ_STR(d->runs[0].cfg.data_path, "dir/a,b.h5");
-        CHECK_EQ_STR(d->name, "h5 \"sweep\"");
+        CHECK_EQ_STR(d->runs[0].cfg.data_path, "dir/a,b \"q\".h5");
+        CHECK_EQ_STR(d->name, "h5-sweep_v1.0");
         CHECK_EQ_INT(d->record.n_grad_steps, 2);
         CHECK_EQ_INT(d->record.grad_every, 3);
         CHECK_EQ_INT(d->record.grad_log, 4);
@@ -425,7 +426,47 @@ static const bad_case bad[] = {
     {"name: t\nmodel: &m {depth: 1, width: 8}\ntrain: *m\n", NULL, "t.yaml:3: YAML: aliases"},
     {"name: t\naxes: [model.width]\nmodel: {depth: [1, 2], width: 8}\ntrain: {steps: 1}\n", NULL,
      "t.yaml:2: axes: 'model.width' is not a swept key"},
+    {"name: a/b\nmodel: {depth: 1, width: 8}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:1: name: 'a/b' must be a plain file name (letters, digits, '-', '_', '.')"},
+    {"seed: 1\nname: \"a b\"\nmodel: {depth: 1, width: 8}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:2: name: 'a b' must be a plain file name"},
+    {"name: .hidden\nmodel: {depth: 1, width: 8}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:1: name: '.hidden' must be a plain file name (letters, digits, '-', '_', '.'), "
+     "not starting with '.'"},
+    {"name: ..\nmodel: {depth: 1, width: 8}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:1: name: '..' must be a plain file name"},
+    {"name: \"\"\nmodel: {depth: 1, width: 8}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:1: name: value must not be empty"},
+    {NULL, "name=../x", "command line: name=../x: '../x' must be a plain file name"},
+    {"name: t\ndata: {samples: 64}\nmodel: {depth: 1, width: 8}\ntrain:\n  steps: 1\n"
+     "  batch: 1000\n",
+     NULL, "t.yaml:6: train.batch: 1000 exceeds data.samples 64 (use batch: full)"},
+    {"name: t\ndata: {samples: [2000, 64]}\nmodel: {depth: 1, width: 8}\ntrain:\n  steps: 1\n"
+     "  batch: [full, 64, 65]\n",
+     NULL, "t.yaml:6: train.batch: 65 exceeds data.samples 64 (use batch: full)"},
+    {NULL, "train.batch=5000",
+     "command line: train.batch=5000: 5000 exceeds data.samples 4096 (use batch: full)"},
 };
+
+/* What the name and batch checks still accept: plain file names, a batch equal to the sample
+ * count, and any batch for hdf5 data (its size is known only when the file is read). */
+static void test_accepted(void)
+{
+    static const char *const ok[] = {
+        "name: a.b-c_D9\nmodel: {depth: 1, width: 8}\ntrain: {steps: 1}\n",
+        "name: x\ndata: {samples: 64}\nmodel: {depth: 1, width: 8}\ntrain: {steps: 1, batch: 64}\n",
+        "name: x\ndata: {samples: [64, 128]}\nmodel: {depth: 1, width: 8}\n"
+        "train: {steps: 1, batch: [full, 64]}\n",
+        "name: x\ndata: {kind: hdf5, path: d.h5}\nmodel: {depth: 1, width: 8}\n"
+        "train: {steps: 1, batch: 1000000}\n",
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        gs_error err;
+        gs_plan *p = parse(ok[i], NULL, 0, &err);
+        CHECK(p != NULL);
+        gs_plan_destroy(p);
+    }
+}
 
 static void test_errors(void)
 {
@@ -447,6 +488,123 @@ static void test_errors(void)
     CHECK_EQ_INT(gs_plan_load(&p, "/nonexistent/spec.yaml", NULL, 0, &err), GS_EIO);
     CHECK_HAS_STR(err.msg, "/nonexistent/spec.yaml");
     CHECK(p == NULL);
+}
+
+/* The definition of the snapshot steps, step by step as documented in config.h: s is taken when it
+ * is an explicit step, a multiple of grad_every, 0 or steps - 1 (log on), or one of the interior
+ * log-spaced steps round(exp(i ln(steps) / (n - 1))) - 1, i = 1..n-2. O(steps * n): a reference. */
+static size_t ref_snapshot_steps(const gs_record *rec, int64_t steps, int64_t *out, size_t cap)
+{
+    size_t cnt = 0;
+    int64_t nlog = rec->grad_log;
+    for (int64_t s = 0; s < steps; s++) {
+        int take = 0;
+        for (size_t i = 0; i < rec->n_grad_steps; i++)
+            take = take || rec->grad_steps[i] == s;
+        if (!take && rec->grad_every > 0)
+            take = s % rec->grad_every == 0;
+        if (!take && nlog > 0) {
+            if (s == 0 || s == steps - 1)
+                take = 1;
+            for (int64_t i = 1; !take && i < nlog - 1; i++) {
+                double v = exp((double)i * log((double)steps) / (double)(nlog - 1));
+                if ((int64_t)llround(v) - 1 == s)
+                    take = 1;
+            }
+        }
+        if (take) {
+            if (cnt < cap)
+                out[cnt] = s;
+            cnt++;
+        }
+    }
+    return cnt;
+}
+
+/* gs_record_snapshot_steps against the reference for many (steps, every, log, list) combinations,
+ * including one-step runs, log 1 and 2, lists with duplicates, unsorted and out-of-range steps,
+ * and a capacity smaller than the count. */
+static void test_snapshot_steps(void)
+{
+    static const int64_t steps_v[] = {1,  2,  3,  4,   5,   7,   10,   16,
+                                      17, 50, 99, 100, 101, 257, 1000, 4097};
+    static const int64_t every_v[] = {0, 1, 2, 3, 7, 50, 1000, 100000};
+    static const int64_t log_v[] = {0, 1, 2, 3, 4, 5, 8, 13, 50, 64, 1000, 100000};
+    static const int64_t l1[] = {0}, l2[] = {0, 0, 3, 3, 9}, l3[] = {5, 1, 5, -3, 0},
+                         l4[] = {0, 50, 100, 199}, l5[] = {1000, 1000000000000000};
+    static const struct {
+        const int64_t *v;
+        size_t n;
+    } lists[] = {{NULL, 0}, {l1, 1}, {l2, 5}, {l3, 5}, {l4, 4}, {l5, 2}};
+    int64_t *got = malloc(5000 * sizeof *got), *want = malloc(5000 * sizeof *want),
+            *part = malloc(5000 * sizeof *part);
+    size_t combos = 0, n_bad = 0;
+    CHECK(got && want && part);
+    for (size_t a = 0; got && want && part && a < sizeof steps_v / sizeof *steps_v; a++)
+        for (size_t b = 0; b < sizeof every_v / sizeof *every_v; b++)
+            for (size_t c = 0; c < sizeof log_v / sizeof *log_v; c++)
+                for (size_t d = 0; d < sizeof lists / sizeof *lists; d++) {
+                    int64_t steps = steps_v[a];
+                    if (log_v[c] > 0 && (double)steps * (double)log_v[c] > 3e5 && every_v[b] != 1)
+                        continue; /* keep the O(steps * log) reference fast */
+                    gs_record rec;
+                    memset(&rec, 0, sizeof rec);
+                    rec.grad_steps = (int64_t *)(uintptr_t)lists[d].v;
+                    rec.n_grad_steps = lists[d].n;
+                    rec.grad_every = every_v[b];
+                    rec.grad_log = log_v[c];
+                    size_t nw = ref_snapshot_steps(&rec, steps, want, 5000);
+                    size_t n0 = gs_record_snapshot_steps(&rec, steps, NULL, 0);
+                    size_t ng = gs_record_snapshot_steps(&rec, steps, got, 5000);
+                    size_t nc = gs_record_snapshot_steps(&rec, steps, part, nw / 2);
+                    int ok = n0 == nw && ng == nw && nc == nw &&
+                             memcmp(got, want, nw * sizeof *got) == 0 &&
+                             memcmp(part, want, nw / 2 * sizeof *got) == 0;
+                    combos++;
+                    if (!ok && n_bad++ < 5)
+                        fprintf(stderr,
+                                "snapshot steps differ: steps %lld every %lld log %lld "
+                                "list %zu: %zu vs %zu\n",
+                                (long long)steps, (long long)rec.grad_every,
+                                (long long)rec.grad_log, d, ng, nw);
+                }
+    CHECK(combos > 3000);
+    CHECK_EQ_INT(n_bad, 0);
+    free(got);
+    free(want);
+    free(part);
+}
+
+/* The cost does not grow with the number of steps: a 10^12-step run with a few explicit steps
+ * and log-spaced steps over 10^7 steps (the reference takes seconds) are both immediate. */
+static void test_snapshot_fast(void)
+{
+    int64_t list[] = {0, 50, 100, 199}, out[64];
+    gs_record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.grad_steps = list;
+    rec.n_grad_steps = 4;
+    rec.grad_log = 50;
+    clock_t t0 = clock();
+    size_t n = gs_record_snapshot_steps(&rec, 10000000, out, 64);
+    double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+    CHECK(secs < 0.5);
+    CHECK(n > 40 && n <= 54);
+    CHECK_EQ_INT(out[0], 0);
+    CHECK_EQ_INT(out[n - 1], 9999999);
+    if (secs >= 0.5)
+        return; /* the next call would not finish */
+    rec.grad_log = 0;
+    t0 = clock();
+    CHECK_EQ_INT(gs_record_snapshot_steps(&rec, 1000000000000, out, 64), 4);
+    CHECK_EQ_INT(out[3], 199);
+    rec.grad_log = 1000000000000000; /* far more log points than steps */
+    CHECK_EQ_INT(gs_record_snapshot_steps(&rec, 1000, NULL, 0), 1000);
+    rec.grad_log = 2;
+    rec.grad_every = 1000000;
+    CHECK_EQ_INT(gs_record_snapshot_steps(&rec, 1000000000000, out, 64),
+                 1000000 + 3 + 1); /* multiples of 10^6, then 50, 100, 199, and the last step */
+    CHECK((double)(clock() - t0) / CLOCKS_PER_SEC < 1.0);
 }
 
 int main(void)
@@ -473,6 +631,9 @@ int main(void)
     }
     test_canonical();
     test_values();
+    test_accepted();
     test_errors();
+    test_snapshot_steps();
+    test_snapshot_fast();
     return CHECK_EXIT();
 }

@@ -52,6 +52,10 @@ extern const char *const gs_dtype_names[];
 #define GS_PATH_MAX 512
 #define GS_NAME_MAX 128
 
+/* Most classes a data set may have: the range of data.classes, and the bound on hdf5 labels
+ * (a label c makes c + 1 outputs). */
+#define GS_CLASSES_MAX 1000000
+
 /* Everything that determines one run's training (data + model + train sections). Two runs with
  * equal configs, replicate and master seed are bitwise identical. */
 typedef struct {
@@ -132,7 +136,10 @@ typedef struct {
 } gs_record;
 
 /* Snapshot steps of a run with `steps` steps: writes the sorted unique steps in [0, steps) into
- * out (capacity cap) and returns how many there are (may be > cap: call with cap 0 to size). */
+ * out (capacity cap) and returns how many there are (may be > cap: call with cap 0 to size).
+ * A step is taken when it is an explicit step, a multiple of grad_every (when > 0), or, when
+ * grad_log = n > 0, 0, steps - 1 or round(exp(i ln(steps) / (n - 1))) - 1 for i = 1..n-2.
+ * The cost grows with the count returned and the explicit list, not with `steps`. */
 size_t gs_record_snapshot_steps(const gs_record *rec, int64_t steps, int64_t *out, size_t cap);
 
 /* Number of statistics rows a run of `steps` steps records when it does not stop early. */

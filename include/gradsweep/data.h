@@ -37,7 +37,8 @@ gs_status gs_data_gaussian_mixture(gs_dataset **out, const gs_run_config *cfg, g
 
 /* Loads x (float dataset [n, d]) and y (integer labels [n] or float targets [n, k]) from an HDF5
  * file. Errors (GS_EDATA / GS_EIO) name the file and dataset: missing file or dataset, wrong rank,
- * n mismatch, non-finite inputs or targets, negative labels. k = max label + 1 for labels. */
+ * n mismatch, non-finite inputs or targets, negative labels or labels >= GS_CLASSES_MAX.
+ * k = max label + 1 for labels. */
 gs_status gs_data_load_hdf5(gs_dataset **out, const char *path, const char *x_name,
                             const char *y_name, gs_error *err);
 

@@ -27,8 +27,9 @@ typedef struct {
 typedef struct gs_plan_data gs_plan_data;
 
 /* Loads every distinct (path, x, y) used by the plan's hdf5 runs (data.path relative to the
- * directory of the spec file) and checks each run's loss against it (cross_entropy needs
- * labels). Errors name the file and dataset. Plans without hdf5 runs load nothing. */
+ * directory of the spec file) and checks each run against it (cross_entropy needs labels,
+ * train.batch must not exceed the samples). Errors name the file and dataset. Plans without hdf5
+ * runs load nothing. */
 gs_status gs_plan_data_load(gs_plan_data **out, const gs_plan *plan, gs_error *err);
 
 /* The data set of run `run` (plan index), or NULL for synthetic kinds. */

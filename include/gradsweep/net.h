@@ -32,7 +32,9 @@ typedef struct {
 } gs_net;
 
 /* Creates a net for cfg (depth, width, activation, loss) with input dim d_in, output dim d_out and
- * room for batches of up to max_batch rows. Parameters are zero until gs_net_init. */
+ * room for batches of up to max_batch rows. Parameters are zero until gs_net_init. GS_EINVAL for
+ * a bad shape, including a layer width or batch above INT_MAX (CBLAS dimensions are int; the
+ * message names the layer); GS_ENOMEM when the blocks cannot be allocated. */
 gs_status gs_net_create(gs_net **out, const gs_run_config *cfg, size_t d_in, size_t d_out,
                         size_t max_batch, gs_error *err);
 
@@ -63,7 +65,11 @@ void gs_net_backward(gs_net *net, const double *x, size_t B);
 /* Frobenius norm of dW_l for each layer into norms[L]. */
 void gs_net_grad_norms(const gs_net *net, double *norms);
 
-/* Plain SGD: params -= lr * grads. */
+/* Whether every bias gradient db_l is finite. The step loop checks it with the norms of dW_l:
+ * a NaN/Inf that reaches only a bias gradient still marks the step as diverged. O(sum n[l+1]). */
+int gs_net_bias_grads_finite(const gs_net *net);
+
+/* Plain SGD: params -= lr * grads (any number of parameters). */
 void gs_net_sgd(gs_net *net, double lr);
 
 #endif

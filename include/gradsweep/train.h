@@ -38,7 +38,8 @@ typedef struct {
     double grad_norm0_first, grad_norm0_last; /* grad_norm of layers 0 and L-1 at step 0 */
 } gs_result;
 
-/* Creates a result sized for run under rec, for a data set of dims d_in -> d_out. */
+/* Creates a result sized for run under rec, for a data set of dims d_in -> d_out. Like
+ * gs_train_run, messages do not name the run. */
 gs_status gs_result_create(gs_result **out, const gs_run *run, const gs_record *rec, size_t d_in,
                            size_t d_out, gs_error *err);
 void gs_result_destroy(gs_result *res);
@@ -47,7 +48,11 @@ void gs_result_destroy(gs_result *res);
  * (generated here from the run's RNG). One gsl_rng_mt19937 seeded with run->seed is the only
  * source of randomness; draw order: data (synthetic), parameters (layer order), then one
  * shuffle of the sample order per epoch for minibatches. If *stop becomes non-zero the run is
- * abandoned and GS_EINTR returned. On success *out holds a new result. */
+ * abandoned and GS_EINTR returned. On success *out holds a new result. A step whose loss, a
+ * ||dW_l|| or a bias gradient is NaN/Inf ends the run as diverged (a result, not an error).
+ * Errors: GS_EINVAL for a bad config or a batch larger than the data set, GS_EDATA for data that
+ * does not fit the loss, GS_ENOMEM. Messages do not name the run: the caller prefixes
+ * "run <id>: " (as the driver does). */
 gs_status gs_train_run(gs_result **out, const gs_run *run, const gs_record *rec,
                        const gs_dataset *data, const atomic_int *stop, gs_error *err);
 

@@ -4,6 +4,7 @@
  * n[l+1]. */
 #include <assert.h>
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -196,6 +197,23 @@ static gs_status check_shape(const gs_run_config *cfg, size_t d_in, size_t d_out
     return GS_OK;
 }
 
+/* CBLAS takes dimensions and leading dimensions as int. Every GEMM of layer l has M, N, K and
+ * lda/ldb/ldc among B, n[l], n[l+1], so bounding those by INT_MAX makes every cast exact. */
+static gs_status check_blas_dims(const size_t *n, size_t L, size_t B, gs_error *err)
+{
+    if (B > INT_MAX)
+        return gs_error_set(err, GS_EINVAL,
+                            "net: batch of %zu rows exceeds INT_MAX (%d), the CBLAS size limit", B,
+                            INT_MAX);
+    for (size_t l = 0; l < L; l++)
+        if (n[l] > INT_MAX || n[l + 1] > INT_MAX)
+            return gs_error_set(err, GS_EINVAL,
+                                "net: layer %zu (%zu -> %zu units) has a dimension above INT_MAX "
+                                "(%d), the CBLAS size limit",
+                                l, n[l], n[l + 1], INT_MAX);
+    return GS_OK;
+}
+
 /* Sizes of the blocks: parameters (weights then biases) and activations (h and a, [B][n[l+1]]
  * per layer, a only for hidden layers); 0 on overflow. */
 static int block_sizes(const size_t *n, size_t L, size_t B, size_t *n_w, size_t *n_p, size_t *n_act,
@@ -243,6 +261,8 @@ gs_status gs_net_create(gs_net **out, const gs_run_config *cfg, size_t d_in, siz
     for (size_t l = 1; l < L; l++)
         net->n[l] = (size_t)cfg->width;
     net->n[L] = d_out;
+    if ((st = check_blas_dims(net->n, L, max_batch, err)))
+        goto done;
 
     size_t n_w, n_act, max_n, n_scr, n_prob;
     if (!block_sizes(net->n, L, max_batch, &n_w, &net->n_params, &n_act, &max_n) ||
@@ -484,8 +504,23 @@ void gs_net_grad_norms(const gs_net *net, double *norms)
         norms[l] = norm2(net->dw[l], net->n[l] * net->n[l + 1]);
 }
 
-/* Plain SGD: theta <- theta - lr * grad over the single parameter block. */
+/* Plain SGD: theta <- theta - lr * grad over the single parameter block, in chunks of at most
+ * INT_MAX elements: the CBLAS length is an int, the parameter count is not bounded by it. */
 void gs_net_sgd(gs_net *net, double lr)
 {
-    cblas_daxpy((int)net->n_params, -lr, net->grads, 1, net->params, 1);
+    for (size_t off = 0; off < net->n_params; off += INT_MAX) {
+        size_t len = net->n_params - off < INT_MAX ? net->n_params - off : INT_MAX;
+        cblas_daxpy((int)len, -lr, net->grads + off, 1, net->params + off, 1);
+    }
+}
+
+int gs_net_bias_grads_finite(const gs_net *net)
+{
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const double *db = net->db[l]; /* [n[l+1]] */
+        for (size_t j = 0; j < net->n[l + 1]; j++)
+            if (!isfinite(db[j]))
+                return 0;
+    }
+    return 1;
 }

@@ -77,10 +77,10 @@ gs_status gs_result_create(gs_result **out, const gs_run *run, const gs_record *
     *out = NULL;
     if (cfg->depth < 0 || cfg->width < 1 || cfg->steps < 1 || d_in < 1 || d_out < 1) {
         st = gs_error_set(err, GS_EINVAL,
-                          "run %s: result needs depth >= 0, width >= 1, steps >= 1 and dims >= 1; "
+                          "result needs depth >= 0, width >= 1, steps >= 1 and dims >= 1; "
                           "got depth=%lld width=%lld steps=%lld d_in=%zu d_out=%zu",
-                          run->id, (long long)cfg->depth, (long long)cfg->width,
-                          (long long)cfg->steps, d_in, d_out);
+                          (long long)cfg->depth, (long long)cfg->width, (long long)cfg->steps, d_in,
+                          d_out);
         goto done;
     }
     res = calloc(1, sizeof *res);
@@ -118,8 +118,8 @@ gs_status gs_result_create(gs_result **out, const gs_run *run, const gs_record *
     goto done;
 nomem:
     st = gs_error_set(err, GS_ENOMEM,
-                      "run %s: out of memory for results (depth %lld, width %lld, %lld steps)",
-                      run->id, (long long)cfg->depth, (long long)cfg->width, (long long)cfg->steps);
+                      "out of memory for results (depth %lld, width %lld, %lld steps)",
+                      (long long)cfg->depth, (long long)cfg->width, (long long)cfg->steps);
 done:
     gs_result_destroy(res);
     return st;
@@ -156,28 +156,27 @@ static gs_status check_run(const gs_run *run, const gs_dataset *data, gs_error *
 {
     const gs_run_config *c = &run->cfg;
     if (c->steps < 1 || c->batch < 0)
-        return gs_error_set(err, GS_EINVAL,
-                            "run %s: need steps >= 1 and batch >= 0, got %lld, %lld", run->id,
+        return gs_error_set(err, GS_EINVAL, "need steps >= 1 and batch >= 0, got %lld, %lld",
                             (long long)c->steps, (long long)c->batch);
     if (c->optimizer != GS_OPT_SGD || c->init < 0 || c->init >= GS_INIT__COUNT)
-        return gs_error_set(err, GS_EINVAL, "run %s: unknown optimizer %d or init %d", run->id,
-                            c->optimizer, c->init);
+        return gs_error_set(err, GS_EINVAL, "unknown optimizer %d or init %d", c->optimizer,
+                            c->init);
     if (!(c->lr >= 0.0 && isfinite(c->lr) && c->sigma_w >= 0.0 && isfinite(c->sigma_w) &&
           c->sigma_b >= 0.0 && isfinite(c->sigma_b)))
-        return gs_error_set(
-            err, GS_EINVAL,
-            "run %s: lr, sigma_w and sigma_b must be finite and >= 0, got %g, %g, %g", run->id,
-            c->lr, c->sigma_w, c->sigma_b);
+        return gs_error_set(err, GS_EINVAL,
+                            "lr, sigma_w and sigma_b must be finite and >= 0, got %g, %g, %g",
+                            c->lr, c->sigma_w, c->sigma_b);
     if (!data && c->data_kind != GS_DATA_GAUSSIAN_MIXTURE)
-        return gs_error_set(
-            err, GS_EINVAL, "run %s: data kind '%s' needs a preloaded data set", run->id,
-            c->data_kind >= 0 && c->data_kind < GS_DATA__COUNT ? gs_datakind_names[c->data_kind]
-                                                               : "?");
+        return gs_error_set(err, GS_EINVAL, "data kind '%s' needs a preloaded data set",
+                            c->data_kind >= 0 && c->data_kind < GS_DATA__COUNT
+                                ? gs_datakind_names[c->data_kind]
+                                : "?");
     return GS_OK;
 }
 
 /* RNG, data, net, batch buffers, in the documented draw order: data, then parameters. The batch
- * has B = cfg.batch rows, or n when batch is 0 ("full") or larger than n (clipped to n). */
+ * has B = cfg.batch rows, or n when batch is 0 ("full"); a batch above n is an error (the spec
+ * check catches it for synthetic data; the size of hdf5 data is known only here). */
 static gs_status setup(work *w, const gs_run *run, const gs_dataset *data, gs_error *err)
 {
     const gs_run_config *cfg = &run->cfg;
@@ -186,27 +185,31 @@ static gs_status setup(work *w, const gs_run *run, const gs_dataset *data, gs_er
         return st;
     w->rng = gsl_rng_alloc(gsl_rng_mt19937);
     if (!w->rng)
-        return gs_error_set(err, GS_ENOMEM, "run %s: cannot allocate the RNG", run->id);
+        return gs_error_set(err, GS_ENOMEM, "cannot allocate the RNG");
     gsl_rng_set(w->rng, (unsigned long)run->seed);
     w->ds = data;
     if (!data) {
         if ((st = gs_data_gaussian_mixture(&w->own, cfg, w->rng, err)))
-            return gs_error_prefix(err, "run %s", run->id);
+            return st;
         w->ds = w->own;
     }
     const gs_dataset *ds = w->ds;
     if (cfg->loss == GS_LOSS_CROSS_ENTROPY && !ds->has_labels)
-        return gs_error_set(
-            err, GS_EDATA, "run %s: cross_entropy needs integer labels; data set has float targets",
-            run->id);
-    w->B = cfg->batch == 0 || (uint64_t)cfg->batch > ds->n ? ds->n : (size_t)cfg->batch;
+        return gs_error_set(err, GS_EDATA,
+                            "cross_entropy needs integer labels; data set has float targets");
+    if ((uint64_t)cfg->batch > ds->n)
+        return gs_error_set(err, GS_EINVAL,
+                            "train.batch %lld exceeds the %zu samples of the data set "
+                            "(use batch: full)",
+                            (long long)cfg->batch, ds->n);
+    w->B = cfg->batch == 0 ? ds->n : (size_t)cfg->batch;
     w->full = w->B == ds->n;
     if ((st = gs_net_create(&w->net, cfg, ds->d, ds->k, w->B, err)))
-        return gs_error_prefix(err, "run %s", run->id);
+        return st;
     gs_net_init(w->net, cfg, w->rng);
     w->norms = alloc_n(w->net->n_layers, sizeof *w->norms);
     if (!w->norms)
-        return gs_error_set(err, GS_ENOMEM, "run %s: out of memory", run->id);
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
     if (w->full)
         return GS_OK;
     w->perm = alloc_n(ds->n, sizeof *w->perm);
@@ -214,8 +217,7 @@ static gs_status setup(work *w, const gs_run *run, const gs_dataset *data, gs_er
     w->lb = ds->has_labels ? alloc_n(w->B, sizeof *w->lb) : NULL;
     w->yb = ds->has_labels ? NULL : alloc_n(w->B * ds->k, sizeof *w->yb);
     if (!w->perm || !w->xb || (ds->has_labels ? !w->lb : !w->yb))
-        return gs_error_set(err, GS_ENOMEM, "run %s: out of memory for batches of %zu rows",
-                            run->id, w->B);
+        return gs_error_set(err, GS_ENOMEM, "out of memory for batches of %zu rows", w->B);
     for (size_t i = 0; i < ds->n; i++)
         w->perm[i] = i;
     return GS_OK;
@@ -282,9 +284,9 @@ static double pass(work *w, size_t *pos)
     return loss;
 }
 
-/* The step loop. A non-finite loss or gradient norm is a result, not an error: the run is marked
- * diverged at that step, its statistics row is always recorded (and its snapshot when planned),
- * and no update is applied; steps_done counts the updates applied. */
+/* The step loop. A non-finite loss, weight-gradient norm or bias gradient is a result, not an
+ * error: the run is marked diverged at that step, its statistics row is always recorded (and its
+ * snapshot when planned), and no update is applied; steps_done counts the updates applied. */
 static gs_status loop(work *w, const gs_run *run, const gs_record *rec, gs_result *res,
                       const atomic_int *stop, gs_error *err)
 {
@@ -292,10 +294,9 @@ static gs_status loop(work *w, const gs_run *run, const gs_record *rec, gs_resul
     int64_t every = rec->every > 0 ? rec->every : 1;
     for (int64_t t = 0; t < run->cfg.steps; t++) {
         if (stop && t % 16 == 0 && atomic_load(stop))
-            return gs_error_set(err, GS_EINTR, "run %s: interrupted at step %lld", run->id,
-                                (long long)t);
+            return gs_error_set(err, GS_EINTR, "interrupted at step %lld", (long long)t);
         double loss = pass(w, &pos);
-        int finite = isfinite(loss);
+        int finite = isfinite(loss) && gs_net_bias_grads_finite(w->net);
         for (size_t l = 0; l < L; l++)
             finite = finite && isfinite(w->norms[l]);
         if (t == 0) {

@@ -83,7 +83,9 @@ static gs_status check_finite(const double *v, size_t n, size_t m, const char *p
     return GS_OK;
 }
 
-/* Reads integer labels y [n]: each must be in [0, INT32_MAX); *k = max + 1. */
+/* Reads integer labels y [n]: each must be in [0, GS_CLASSES_MAX), the same bound as
+ * data.classes, so that the output width k = max + 1 stays a sane size (a stray label of 2e9
+ * would otherwise ask for a 2e9-wide readout and fail later as out of memory). */
 static gs_status read_labels(const dset *y, int64_t *lab, size_t *k, const char *path,
                              const char *name, gs_error *err)
 {
@@ -94,9 +96,11 @@ static gs_status read_labels(const dset *y, int64_t *lab, size_t *k, const char 
         if (lab[i] < 0)
             s = gs_error_set(err, GS_EDATA, "%s: %s: negative label %" PRId64 " at index %zu", path,
                              name, lab[i], i);
-        else if (lab[i] >= INT32_MAX)
-            s = gs_error_set(err, GS_EDATA, "%s: %s: label %" PRId64 " at index %zu is too large",
-                             path, name, lab[i], i);
+        else if (lab[i] >= GS_CLASSES_MAX)
+            s = gs_error_set(err, GS_EDATA,
+                             "%s: %s: label %" PRId64
+                             " at index %zu exceeds the maximum class count %d",
+                             path, name, lab[i], i, GS_CLASSES_MAX);
         else if (lab[i] > max)
             max = lab[i];
     }

@@ -87,6 +87,13 @@ gs_status gs_plan_data_load(gs_plan_data **out, const gs_plan *plan, gs_error *e
                              e->path, c->data_y);
             goto done;
         }
+        if (c->batch > 0 && (size_t)c->batch > e->ds->n) {
+            s = gs_error_set(err, GS_EDATA,
+                             "%s: %s: train.batch %lld exceeds the %zu samples of the data set "
+                             "(use batch: full)",
+                             e->path, c->data_x, (long long)c->batch, e->ds->n);
+            goto done;
+        }
         pd->by_run[r] = e->ds;
     }
     *out = pd;

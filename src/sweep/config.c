@@ -2,6 +2,7 @@
  * help line, plus canonical formatting and the record-section helpers. No parsing here. */
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +24,8 @@ const char *const gs_dtype_names[] = {GS_DTYPE_LIST(GS_NAME_ENTRY) NULL};
 const gs_key gs_keys[] = {
     {"data.kind", GS_KEY_ENUM, OFF(data_kind), gs_datakind_names, "gaussian_mixture", 0, 0, -1,
      "data set kind"},
-    {"data.classes", GS_KEY_INT, OFF(data_classes), NULL, "10", 2, 1e6, GS_DATA_GAUSSIAN_MIXTURE,
-     "gaussian_mixture: number of classes"},
+    {"data.classes", GS_KEY_INT, OFF(data_classes), NULL, "10", 2, GS_CLASSES_MAX,
+     GS_DATA_GAUSSIAN_MIXTURE, "gaussian_mixture: number of classes"},
     {"data.dim", GS_KEY_INT, OFF(data_dim), NULL, "32", 1, 1e6, GS_DATA_GAUSSIAN_MIXTURE,
      "gaussian_mixture: input dimension"},
     {"data.samples", GS_KEY_INT, OFF(data_samples), NULL, "4096", 1, 1e9, GS_DATA_GAUSSIAN_MIXTURE,
@@ -151,40 +152,105 @@ void gs_config_defaults(gs_run_config *cfg)
     }
 }
 
-static int has_step(const int64_t *v, size_t n, int64_t s)
+/* The snapshot steps are the union of three schedules, each an increasing stream of candidate
+ * steps; gs_record_snapshot_steps merges them by repeatedly taking the smallest candidate above the
+ * last step emitted. Cost: O(count + n_explicit) plus O(log n) evaluations of the log schedule per
+ * distinct log step, independent of the number of steps in the run. */
+
+/* Smallest explicit step > after, or INT64_MAX. *pos is a cursor for the documented sorted list
+ * (it only moves forward, since `after` only grows); an unsorted list is scanned whole. */
+static int64_t next_explicit(const gs_record *rec, int sorted, size_t *pos, int64_t after)
 {
-    for (size_t i = 0; i < n; i++)
-        if (v[i] == s)
-            return 1;
-    return 0;
+    const int64_t *v = rec->grad_steps;
+    int64_t best = INT64_MAX;
+    if (sorted) {
+        while (*pos < rec->n_grad_steps && v[*pos] <= after)
+            (*pos)++;
+        return *pos < rec->n_grad_steps ? v[*pos] : INT64_MAX;
+    }
+    for (size_t i = 0; i < rec->n_grad_steps; i++)
+        if (v[i] > after && v[i] < best)
+            best = v[i];
+    return best;
 }
 
-/* Marks the steps of each schedule in a bitmap-free way: walk candidate steps in order and test
- * membership, so the output is sorted and unique without a sort. */
+/* Smallest multiple of every > after (after >= -1), or INT64_MAX. */
+static int64_t next_every(int64_t every, int64_t after)
+{
+    if (after < 0)
+        return 0;
+    int64_t q = after / every + 1;
+    return q <= INT64_MAX / every ? q * every : INT64_MAX;
+}
+
+/* Step i of the log schedule: round(exp(i * ln(steps) / (nlog - 1))) - 1, so that i = 0 gives 0
+ * and i = nlog - 1 gives steps - 1. Non-decreasing in i: every operation is monotone (exp to
+ * within rounding, which can only swap two neighbouring values, never skip one). */
+static int64_t log_step(int64_t i, int64_t steps, int64_t nlog)
+{
+    double v = exp((double)i * log((double)steps) / (double)(nlog - 1));
+    return (int64_t)llround(v) - 1;
+}
+
+/* The log schedule as a stream: the endpoints 0 and steps - 1, and log_step(i) for interior
+ * i = 1..nlog-2. lo is the first interior index not yet known to be <= the last step taken. */
+typedef struct {
+    int64_t steps, nlog, lo, lo_step;
+} log_stream;
+
+/* Smallest log step > after (after >= -1), or INT64_MAX. Finds the first interior index past
+ * `after` by bisection (the schedule is non-decreasing), so dense schedules (nlog >> steps) cost
+ * O(log nlog) per distinct step rather than O(nlog). */
+static int64_t next_log(log_stream *ls, int64_t after)
+{
+    int64_t last = ls->nlog - 2; /* last interior index */
+    if (after < 0)
+        return 0;
+    if (ls->lo <= last && ls->lo_step <= after) {
+        int64_t a = ls->lo + 1, b = last + 1; /* first index with step > after is in [a, b] */
+        while (a < b) {
+            int64_t mid = a + (b - a) / 2;
+            if (log_step(mid, ls->steps, ls->nlog) > after)
+                b = mid;
+            else
+                a = mid + 1;
+        }
+        ls->lo = a;
+        if (a <= last)
+            ls->lo_step = log_step(a, ls->steps, ls->nlog);
+    }
+    if (ls->lo <= last && ls->lo_step > after)
+        return ls->lo_step;
+    return ls->steps - 1 > after ? ls->steps - 1 : INT64_MAX;
+}
+
 size_t gs_record_snapshot_steps(const gs_record *rec, int64_t steps, int64_t *out, size_t cap)
 {
-    size_t cnt = 0;
-    int64_t nlog = rec->grad_log;
-    for (int64_t s = 0; s < steps; s++) {
-        int take = has_step(rec->grad_steps, rec->n_grad_steps, s);
-        if (!take && rec->grad_every > 0)
-            take = s % rec->grad_every == 0;
-        if (!take && nlog > 0) {
-            /* log schedule: round(exp(i * ln(steps) / (nlog - 1))) - 1 for i = 0..nlog-1,
-             * so 0 and steps - 1 are always included. */
-            if (s == 0 || s == steps - 1)
-                take = 1;
-            for (int64_t i = 1; !take && i < nlog - 1; i++) {
-                double v = exp((double)i * log((double)steps) / (double)(nlog - 1));
-                if ((int64_t)llround(v) - 1 == s)
-                    take = 1;
-            }
+    size_t cnt = 0, pos = 0;
+    int sorted = 1;
+    log_stream ls = {steps, rec->grad_log, 1, 0};
+    if (steps <= 0)
+        return 0;
+    for (size_t i = 1; i < rec->n_grad_steps; i++)
+        sorted = sorted && rec->grad_steps[i - 1] <= rec->grad_steps[i];
+    if (ls.lo <= ls.nlog - 2)
+        ls.lo_step = log_step(ls.lo, steps, ls.nlog);
+    for (int64_t s = -1;;) {
+        int64_t next = next_explicit(rec, sorted, &pos, s);
+        if (rec->grad_every > 0) {
+            int64_t e = next_every(rec->grad_every, s);
+            next = e < next ? e : next;
         }
-        if (take) {
-            if (cnt < cap)
-                out[cnt] = s;
-            cnt++;
+        if (rec->grad_log > 0) {
+            int64_t g = next_log(&ls, s);
+            next = g < next ? g : next;
         }
+        if (next >= steps)
+            break;
+        if (cnt < cap)
+            out[cnt] = next;
+        cnt++;
+        s = next;
     }
     return cnt;
 }

@@ -30,6 +30,8 @@ typedef struct {
     size_t axis[GS_DRAFT_MAX_KEYS];   /* slot indexes of the axes, in sweep order */
     size_t n_axis;
     char *name;
+    int name_line;        /* line of the name value (0 when from the command line) */
+    const char *name_ovr; /* the override that set the name, or NULL */
     uint64_t seed;
     int64_t replicates;
     gs_record rec;   /* grad_steps owned by the draft until handed to the plan */

@@ -154,6 +154,20 @@ static void run_fill(const gs_plan *p, const gs_run_config *base, size_t r, gs_r
     run->cost = run_cost(&run->cfg);
 }
 
+/* A minibatch larger than the data set cannot be drawn. The sample count of synthetic data is
+ * known now, so the spec is rejected here, per run since either key may be an axis; hdf5 runs are
+ * checked by gs_train_run once the file is read. */
+static gs_status check_batch(const gs_draft *d, const gs_run *run)
+{
+    const gs_run_config *c = &run->cfg;
+    if (c->data_kind != GS_DATA_GAUSSIAN_MIXTURE || c->batch <= c->data_samples)
+        return GS_OK;
+    const gs_slot *s = &d->slots[gs_key_find("train.batch") - gs_keys];
+    return gs_draft_fail(d, s->line, s->ovr, "train.batch",
+                         "%lld exceeds data.samples %lld (use batch: full)", (long long)c->batch,
+                         (long long)c->data_samples);
+}
+
 static int cmp_run_id(const void *a, const void *b)
 {
     const gs_run *x = *(const gs_run *const *)a, *y = *(const gs_run *const *)b;
@@ -394,9 +408,12 @@ gs_status gs_draft_expand(gs_draft *d, gs_plan **out)
         }
     }
     p->n_runs = n_runs;
-    for (size_t r = 0; r < n_runs; r++)
+    for (size_t r = 0; r < n_runs && st == GS_OK; r++) {
         run_fill(p, &base, r, &p->runs[r]);
-    st = check_unique(d, p);
+        st = check_batch(d, &p->runs[r]);
+    }
+    if (st == GS_OK)
+        st = check_unique(d, p);
 done:
     if (st != GS_OK) {
         gs_plan_destroy(p);

@@ -384,8 +384,8 @@ static gs_status top_scalar(gs_draft *d, const char *key, const char *t, int lin
             return oom(d);
         free(d->name);
         d->name = copy;
-        if (!*t)
-            return gs_draft_fail(d, line, ovr, key, "value must not be empty");
+        d->name_line = line;
+        d->name_ovr = ovr;
     } else if (strcmp(key, "seed") == 0) {
         errno = 0;
         unsigned long long v = strtoull(t, &end, 10);
@@ -594,8 +594,27 @@ static int first_kind(unsigned mask)
     return kind;
 }
 
+/* The name makes the default output path results/<name>.h5, so it must be one plain file name:
+ * [A-Za-z0-9._-]+, not starting with '.' (no directories, no hidden files, no "." or ".."). */
+static gs_status check_name(const gs_draft *d)
+{
+    const char *t = d->name;
+    const char *const what = "must be a plain file name (letters, digits, '-', '_', '.')";
+    if (!*t)
+        return gs_draft_fail(d, d->name_line, d->name_ovr, "name", "value must not be empty");
+    for (const char *c = t; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+              *c == '-' || *c == '_' || *c == '.'))
+            return gs_draft_fail(d, d->name_line, d->name_ovr, "name", "'%s' %s", t, what);
+    if (t[0] == '.')
+        return gs_draft_fail(d, d->name_line, d->name_ovr, "name", "'%s' %s, not starting with '.'",
+                             t, what);
+    return GS_OK;
+}
+
 static gs_status check_draft(gs_draft *d)
 {
+    gs_status st = GS_OK;
     unsigned mask = gs_draft_kinds(d);
     for (size_t ki = 0; ki < d->n_keys; ki++) {
         const gs_key *k = &gs_keys[ki];
@@ -611,8 +630,10 @@ static gs_status check_draft(gs_draft *d)
             return gs_draft_fail(d, line, NULL, k->path, "required key missing");
         }
     }
-    if (!d->name || !d->name[0])
+    if (!d->name)
         return gs_draft_fail(d, d->top_line, NULL, "name", "required key missing");
+    if ((st = check_name(d)) != GS_OK)
+        return st;
     if (d->rec.n_grad_steps > 1) {
         int64_t *v = d->rec.grad_steps;
         size_t j = 1;
