@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "check.h"
 #include "gradsweep/spec.h"
@@ -575,8 +574,9 @@ static void test_snapshot_steps(void)
     free(part);
 }
 
-/* The cost does not grow with the number of steps: a 10^12-step run with a few explicit steps
- * and log-spaced steps over 10^7 steps (the reference takes seconds) are both immediate. */
+/* The cost does not grow with the number of steps: a 10^12-step run with a few explicit steps,
+ * and log-spaced steps over 10^7 steps. A step-by-step walk would not finish these calls before
+ * the CTest time-out (no wall-clock limit here: the machine is shared). */
 static void test_snapshot_fast(void)
 {
     int64_t list[] = {0, 50, 100, 199}, out[64];
@@ -585,17 +585,11 @@ static void test_snapshot_fast(void)
     rec.grad_steps = list;
     rec.n_grad_steps = 4;
     rec.grad_log = 50;
-    clock_t t0 = clock();
     size_t n = gs_record_snapshot_steps(&rec, 10000000, out, 64);
-    double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
-    CHECK(secs < 0.5);
     CHECK(n > 40 && n <= 54);
     CHECK_EQ_INT(out[0], 0);
     CHECK_EQ_INT(out[n - 1], 9999999);
-    if (secs >= 0.5)
-        return; /* the next call would not finish */
     rec.grad_log = 0;
-    t0 = clock();
     CHECK_EQ_INT(gs_record_snapshot_steps(&rec, 1000000000000, out, 64), 4);
     CHECK_EQ_INT(out[3], 199);
     rec.grad_log = 1000000000000000; /* far more log points than steps */
@@ -604,7 +598,6 @@ static void test_snapshot_fast(void)
     rec.grad_every = 1000000;
     CHECK_EQ_INT(gs_record_snapshot_steps(&rec, 1000000000000, out, 64),
                  1000000 + 3 + 1); /* multiples of 10^6, then 50, 100, 199, and the last step */
-    CHECK((double)(clock() - t0) / CLOCKS_PER_SEC < 1.0);
 }
 
 int main(void)

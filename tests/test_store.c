@@ -1,10 +1,13 @@
 /* Store tests: create / commit / close, resume, refusal of an existing output, --force, the lock,
  * bitwise read-back through the index (float64 and float32 storage), crash leftovers, spec
- * mismatches, chunking and dimension scales. Plans and results are built by hand here. */
+ * mismatches, runs outside the plan, the index rewrite throttle, a full disk (/dev/full),
+ * silence of HDF5 in other threads, chunking and dimension scales. Plans and results are built by
+ * hand here. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -485,6 +488,19 @@ static void test_refuse_existing(void)
     o.mode = GS_STORE_RESUME;
     CHECK_EQ_INT(gs_store_open(&st, other, p, &o, &err), GS_EEXIST);
     CHECK_HAS_STR(err.msg, "cannot be resumed");
+    /* Only the directory (killed before the first commit): the message names it. */
+    char dir[600];
+    path_in(other, sizeof other, "dironly.h5");
+    snprintf(dir, sizeof dir, "%s.d", other);
+    CHECK(mkdir(dir, 0777) == 0);
+    o.mode = GS_STORE_CREATE;
+    CHECK_EQ_INT(gs_store_open(&st, other, p, &o, &err), GS_EEXIST);
+    CHECK_HAS_STR(err.msg, "dironly.h5.d exists (an interrupted output with no committed run?); "
+                           "use --resume to continue it or --force to overwrite");
+    CHECK(strstr(err.msg, "dironly.h5 exists") == NULL);
+    o.mode = GS_STORE_RESUME;
+    CHECK_EQ_INT(gs_store_open(&st, other, p, &o, &err), GS_OK);
+    CHECK_EQ_INT(gs_store_close(st, &err), GS_OK);
     free_plan(p);
 }
 
@@ -605,13 +621,32 @@ static void test_crash_leftovers(void)
     CHECK_HAS_STR(j, line);
     free(j);
 
-    /* Resume with a plan that no longer holds runs 1 and 2: they stay, after the plan's runs. */
+    /* Resume with a plan that no longer holds runs 1 and 2 is refused, naming one of them and a
+     * value the plan cannot produce; the output is left as it was. */
     size_t n_runs = p->n_runs;
     p->n_runs = 1;
+    p->axes[2].n_values = 1; /* sigma_w: 0.5 only; run 1 has 2 */
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_ESPEC);
+    CHECK(st == NULL);
+    char want[300];
+    snprintf(want, sizeof want,
+             "crash.h5 holds 2 runs that are not in this spec (e.g. run %s with model.sigma_w=2 "
+             "(not on the spec's axis)); --resume needs a spec whose runs include every stored "
+             "run (add values to axes; do not change fixed values, the seed or the record "
+             "section); write to a new output or use --force",
+             p->runs[1].id);
+    CHECK_HAS_STR(err.msg, want);
+    p->axes[2].n_values = 2;
+    /* A changed fixed value is named with the spec's value. */
+    int64_t steps = p->runs[0].cfg.steps;
+    p->runs[0].cfg.steps = 7;
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_ESPEC);
+    CHECK_HAS_STR(err.msg, "with train.steps=5 (the spec has 7)");
+    p->runs[0].cfg.steps = steps;
+    p->n_runs = n_runs;
     CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_OK);
     CHECK_EQ_INT(gs_store_committed(st), 3);
     CHECK_EQ_INT(gs_store_close(st, &err), GS_OK);
-    p->n_runs = n_runs;
     hid_t f = open_index(out);
     char ids[8][GS_RUN_ID_LEN + 1];
     CHECK_EQ_INT(summary_ids(f, ids, 8), 3);
@@ -716,6 +751,282 @@ static void test_layout_and_scales(void)
     free_plan(p);
 }
 
+/* n_committed of the index file (what a reader sees), -1 when unreadable. */
+static int64_t index_committed(const char *out)
+{
+    int64_t n = -1;
+    hid_t f = H5Fopen(out, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f >= 0) {
+        if (gs_h5_read_i64(f, "n_committed", &n) < 0)
+            n = -1;
+        H5Fclose(f);
+    }
+    return n;
+}
+
+/* The index is rewritten at the first commit, then only once max(commit_seconds, 10 x the last
+ * rewrite's duration) has passed (commit_due reports that also when nothing is pending), and
+ * always at close. The journal keeps the per-commit cadence. */
+static void test_index_throttle(void)
+{
+    char out[512], path[600];
+    gs_error err = {0};
+    gs_store *st = NULL;
+    gs_plan *p = make_plan(3, GS_DTYPE_FLOAT64, 4, 0);
+    path_in(out, sizeof out, "throttle.h5");
+    gs_store_opts o = opts_for(GS_STORE_CREATE);
+    o.commit_seconds = 1000;
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_OK);
+    if (!st)
+        goto done;
+    CHECK_EQ_INT(add(st, p, 0, 0, &err), GS_OK);
+    CHECK_EQ_INT(gs_store_commit(st, &err), GS_OK);
+    CHECK_EQ_INT(index_committed(out), 1); /* first commit: index written */
+    CHECK_EQ_INT(add(st, p, 1, 0, &err), GS_OK);
+    CHECK_EQ_INT(gs_store_commit(st, &err), GS_OK);
+    CHECK_EQ_INT(add(st, p, 2, 0, &err), GS_OK);
+    CHECK_EQ_INT(gs_store_commit(st, &err), GS_OK);
+    CHECK_EQ_INT(gs_store_committed(st), 3);
+    CHECK_EQ_INT(index_committed(out), 1); /* lags: rewritten at most every 1000 s */
+    snprintf(path, sizeof path, "%s.d/seg-000003.h5", out);
+    CHECK(exists(path)); /* ... but every commit is journaled */
+    CHECK(!gs_store_commit_due(st));
+    st->last_index -= 2000; /* the interval has passed */
+    CHECK(gs_store_commit_due(st));
+    CHECK_EQ_INT(gs_store_commit(st, &err), GS_OK);
+    CHECK_EQ_INT(index_committed(out), 3);
+    CHECK(!gs_store_commit_due(st));
+    CHECK_EQ_INT(add(st, p, 3, 0, &err), GS_OK);
+    CHECK_EQ_INT(gs_store_commit(st, &err), GS_OK);
+    CHECK_EQ_INT(index_committed(out), 3);
+    CHECK_EQ_INT(gs_store_close(st, &err), GS_OK);
+    CHECK_EQ_INT(index_committed(out), 4); /* close brings it up to date */
+    o.mode = GS_STORE_RESUME;
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_OK);
+    CHECK_EQ_INT(add(st, p, 4, 0, &err), GS_OK);
+    CHECK_EQ_INT(gs_store_commit(st, &err), GS_OK);
+    CHECK_EQ_INT(index_committed(out), 4);
+    /* As after a kill -9: the next session finds the index behind the journal and rebuilds it
+     * at open. */
+    st->broken = 1;
+    CHECK_EQ_INT(gs_store_close(st, &err), GS_OK);
+    CHECK_EQ_INT(index_committed(out), 4);
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_OK);
+    CHECK_EQ_INT(gs_store_committed(st), 5);
+    CHECK_EQ_INT(index_committed(out), 5);
+    CHECK_EQ_INT(gs_store_close(st, &err), GS_OK);
+done:
+    free_plan(p);
+}
+
+/* Points OUT<suffix> at /dev/full, where every write fails with ENOSPC as on a full disk. */
+static void full_at(const char *out, const char *suffix)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s%s", out, suffix);
+    CHECK(symlink("/dev/full", path) == 0);
+}
+
+/* A full disk while a segment is written fails add or commit with one message naming the
+ * segment, drops the segment and leaves HDF5 able to shut down (HDF5 1.10 frees a file whose
+ * H5Fclose fails but keeps its id, and crashed at exit); a full disk at the index fails the
+ * commit after the journal line. Committed runs stay and resume continues. */
+static void test_disk_full(void)
+{
+    char out[512], path[600];
+    gs_error err = {0};
+    gs_store *st = NULL;
+    gs_plan *p = make_plan(3, GS_DTYPE_FLOAT32, 4, 1),
+            *wide = make_plan(3, GS_DTYPE_FLOAT32, 160, 1);
+    if (access("/dev/full", W_OK) != 0) {
+        fprintf(stderr, "test_disk_full: skipped (no /dev/full)\n");
+        goto done;
+    }
+    path_in(out, sizeof out, "full.h5");
+    gs_store_opts o = opts_for(GS_STORE_CREATE);
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_OK);
+    if (!st)
+        goto done;
+    CHECK_EQ_INT(add(st, p, 0, 0, &err), GS_OK);
+    CHECK_EQ_INT(gs_store_commit(st, &err), GS_OK);
+    /* The disk fills while segment 2 is open (its descriptor now writes to /dev/full) and a
+     * run with large (chunked) tensors is written to it. */
+    CHECK_EQ_INT(add(st, p, 1, 0, &err), GS_OK);
+    void *handle = NULL;
+    int full = open("/dev/full", O_WRONLY);
+    CHECK(H5Fget_vfd_handle(st->seg_file, H5P_DEFAULT, &handle) >= 0 && handle && full >= 0);
+    if (handle && full >= 0)
+        CHECK(dup2(full, *(int *)handle) >= 0);
+    close(full);
+    CHECK_EQ_INT(add(st, wide, 0, 0, &err), GS_EIO);
+    snprintf(path, sizeof path, "%s.d/seg-000002.h5.part: cannot write segment: %s", out,
+             strerror(ENOSPC));
+    CHECK_HAS_STR(err.msg, path);
+    CHECK_EQ_INT(gs_store_close(st, &err), GS_OK);
+    snprintf(path, sizeof path, "%s.d/seg-000002.h5.part", out);
+    CHECK(!exists(path));
+    /* The disk is full when segment 2 is created. */
+    o.mode = GS_STORE_RESUME;
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_OK);
+    if (!st)
+        goto done;
+    full_at(out, ".d/seg-000002.h5.part");
+    gs_status s = GS_OK;
+    for (size_t i = 1; i < 4 && s == GS_OK; i++)
+        s = add(st, p, i, 0, &err);
+    if (s == GS_OK)
+        s = gs_store_commit(st, &err);
+    CHECK_EQ_INT(s, GS_EIO);
+    snprintf(path, sizeof path, "%s.d/seg-000002.h5.part: cannot write segment: %s", out,
+             strerror(ENOSPC));
+    CHECK_HAS_STR(err.msg, path);
+    CHECK_EQ_INT(gs_store_commit(st, &err), GS_EIO);
+    CHECK_HAS_STR(err.msg, "store unusable after an earlier write error");
+    CHECK_EQ_INT(gs_store_close(st, &err), GS_OK);
+    snprintf(path, sizeof path, "%s.d/seg-000002.h5.part", out);
+    CHECK(!exists(path));
+    /* The index: the run is journaled (committed), the index stays behind. */
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_OK);
+    if (!st)
+        goto done;
+    CHECK_EQ_INT(gs_store_committed(st), 1);
+    CHECK_EQ_INT(add(st, p, 1, 0, &err), GS_OK);
+    full_at(out, ".tmp");
+    CHECK_EQ_INT(gs_store_close(st, &err), GS_EIO);
+    CHECK_HAS_STR(err.msg, "full.h5.tmp: ");
+    CHECK_HAS_STR(err.msg, strerror(ENOSPC));
+    CHECK_EQ_INT(index_committed(out), 1);
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_OK);
+    if (!st)
+        goto done;
+    CHECK_EQ_INT(gs_store_committed(st), 2);
+    CHECK(gs_store_has_run(st, p->runs[0].id) && gs_store_has_run(st, p->runs[1].id));
+    for (size_t i = 2; i < p->n_runs; i++)
+        CHECK_EQ_INT(add(st, p, i, 0, &err), GS_OK);
+    CHECK_EQ_INT(gs_store_close(st, &err), GS_OK);
+    hid_t f = open_index(out);
+    char ids[8][GS_RUN_ID_LEN + 1];
+    CHECK_EQ_INT(summary_ids(f, ids, 8), 8);
+    check_run(f, p, 0, 0);
+    check_run(f, p, 3, 0);
+    H5Fclose(f);
+done:
+    free_plan(wide);
+    free_plan(p);
+}
+
+/* ---- HDF5 stays silent in threads other than main ---- */
+
+typedef enum { CALL_OPEN, CALL_ADD, CALL_COMMIT, CALL_CLOSE } call_kind;
+
+typedef struct {
+    call_kind kind;
+    gs_store *st;
+    const gs_plan *p;
+    const char *out;
+    gs_status status;
+    gs_error err;
+} call;
+
+static void *call_main(void *arg)
+{
+    call *c = arg;
+    gs_store_opts o = opts_for(GS_STORE_RESUME);
+    gs_store *st = NULL;
+    switch (c->kind) {
+    case CALL_OPEN:
+        c->status = gs_store_open(&st, c->out, c->p, &o, &c->err);
+        gs_store_close(st, NULL);
+        break;
+    case CALL_ADD:
+        c->status = add(c->st, c->p, 1, 0, &c->err);
+        break;
+    case CALL_COMMIT:
+        c->status = gs_store_commit(c->st, &c->err);
+        break;
+    case CALL_CLOSE:
+        c->status = gs_store_close(c->st, &c->err);
+        break;
+    }
+    return NULL;
+}
+
+/* Runs one store call on a fresh thread with stderr captured; checks its status and that
+ * nothing was printed. */
+static void call_in_thread(call_kind kind, gs_store *st, const gs_plan *p, const char *out,
+                           gs_status want)
+{
+    char log[600];
+    call c = {kind, st, p, out, GS_OK, {0}};
+    path_in(log, sizeof log, "stderr.txt");
+    fflush(stderr);
+    int saved = dup(2), fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    CHECK(saved >= 0 && fd >= 0);
+    dup2(fd, 2);
+    close(fd);
+    pthread_t t;
+    int started = pthread_create(&t, NULL, call_main, &c) == 0;
+    if (started)
+        pthread_join(t, NULL);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    CHECK(started);
+    CHECK_EQ_INT(c.status, want);
+    char *text = read_text(log);
+    if (text[0])
+        fprintf(stderr, "call %d printed:\n%.600s\n", (int)kind, text);
+    CHECK_EQ_INT(strlen(text), 0);
+    free(text);
+}
+
+static void make_dir_at(const char *out, const char *suffix)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s%s", out, suffix);
+    CHECK(mkdir(path, 0777) == 0);
+}
+
+/* Every entry point that calls HDF5 silences it for its own thread: in a thread-safe HDF5 the
+ * main thread's H5Eset_auto2 does not reach the writer thread. Failures are provoked by putting
+ * directories where the store creates files. */
+static void test_quiet_threads(void)
+{
+    char out[512], path[600], line[64];
+    gs_error err = {0};
+    gs_store *st = NULL;
+    gs_plan *p = make_plan(3, GS_DTYPE_FLOAT64, 4, 0);
+    gs_store_opts o = opts_for(GS_STORE_CREATE);
+    /* add: the segment cannot be created */
+    path_in(out, sizeof out, "quiet_add.h5");
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_OK);
+    make_dir_at(out, ".d/seg-000001.h5.part");
+    call_in_thread(CALL_ADD, st, p, out, GS_EIO);
+    CHECK_EQ_INT(gs_store_close(st, &err), GS_OK);
+    /* commit: the index cannot be created */
+    path_in(out, sizeof out, "quiet_commit.h5");
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_OK);
+    CHECK_EQ_INT(add(st, p, 1, 0, &err), GS_OK);
+    make_dir_at(out, ".tmp");
+    call_in_thread(CALL_COMMIT, st, p, out, GS_EIO);
+    CHECK_EQ_INT(gs_store_close(st, &err), GS_OK);
+    /* close: the same at the final index */
+    path_in(out, sizeof out, "quiet_close.h5");
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_OK);
+    make_dir_at(out, ".tmp");
+    call_in_thread(CALL_CLOSE, st, p, out, GS_EIO);
+    snprintf(path, sizeof path, "%s.tmp", out);
+    CHECK(rmdir(path) == 0);
+    /* open (resume): a journaled segment that is not an HDF5 file */
+    snprintf(path, sizeof path, "%s.d/seg-000001.h5", out);
+    write_file(path, "not hdf5", 0);
+    snprintf(path, sizeof path, "%s.d/journal", out);
+    snprintf(line, sizeof line, "seg-000001.h5 %s\n", p->runs[1].id);
+    write_file(path, line, 1);
+    call_in_thread(CALL_OPEN, NULL, p, out, GS_EHDF5);
+    free_plan(p);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/test_store.XXXXXX");
@@ -733,6 +1044,9 @@ int main(void)
     test_crash_leftovers();
     test_mismatch();
     test_layout_and_scales();
+    test_index_throttle();
+    test_disk_full();
+    test_quiet_threads();
     int rc = CHECK_EXIT();
     if (rc == 0) {
         char cmd[300];

@@ -2,7 +2,8 @@
  * runs go into segment files OUT.h5.d/seg-NNNNNN.h5 that are written as *.part, fsync'd and
  * renamed; an fsync'd journal OUT.h5.d/journal lists the committed segments and their run ids;
  * OUT.h5 is an index (root attributes, /summary, /runs/<id> external links into the segments)
- * rewritten atomically (tmp + rename) after every commit. Resume trusts only journaled segments.
+ * rewritten atomically (tmp + rename) after commits, at most every max(commit_seconds, 10 x the
+ * last rewrite's duration), and at close. Resume trusts only journaled segments.
  * Only one thread may use a gs_store (the writer); it is the only module that includes hdf5.h
  * besides the data loader. */
 #ifndef GRADSWEEP_STORE_H
@@ -34,12 +35,12 @@ typedef struct gs_store gs_store;
 /* Opens the output at path for plan: takes an exclusive lock (OUT.h5.d/lock, flock; GS_EBUSY when
  * another process holds it), applies mode, and on resume reads the journal, drops *.part files and
  * unjournaled segments, and checks that the output was made with the same master seed and record
- * section (GS_ESPEC otherwise, naming what differs). Runs of the plan that are already committed
- * are reported by gs_store_has_run. */
+ * section and that every committed run is in the plan (GS_ESPEC otherwise, naming what differs).
+ * Runs of the plan that are already committed are reported by gs_store_has_run. */
 gs_status gs_store_open(gs_store **out, const char *path, const gs_plan *plan,
                         const gs_store_opts *opts, gs_error *err);
 
-/* Whether the run with this id is committed (resume). */
+/* Whether the run with this id is committed (resume). O(1): a hash lookup. */
 int gs_store_has_run(const gs_store *st, const char *id);
 
 /* Number of committed runs (including those from earlier sessions). */
@@ -58,11 +59,14 @@ void gs_store_get_counts(const gs_store *st, gs_store_counts *c);
  * output only after the next commit. */
 gs_status gs_store_add_run(gs_store *st, const gs_run *run, const gs_result *res, gs_error *err);
 
-/* Whether a commit is due (runs or seconds since the last commit reached the limits). */
+/* Whether a commit is due (runs or seconds since the last commit reached the limits), or, with
+ * nothing pending, a lagging index is due for its rewrite. */
 int gs_store_commit_due(const gs_store *st);
 
-/* Finishes the open segment (if it holds runs): close, fsync, rename, journal, rewrite the index.
- * After it returns GS_OK, those runs survive kill -9. */
+/* Finishes the open segment (if it holds runs): close, fsync, rename, journal; then rewrites the
+ * index if it is due. After it returns GS_OK, those runs survive kill -9. A write error (disk
+ * full: GS_EIO "SEG.part: cannot write segment: No space left on device") drops the open segment
+ * and makes the store refuse further writes. */
 gs_status gs_store_commit(gs_store *st, gs_error *err);
 
 /* Commits what is pending, rewrites the index, releases the lock and frees st. NULL is a no-op.

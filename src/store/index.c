@@ -1,6 +1,7 @@
 /* The index file OUT.h5: root attributes (provenance, versions, record section), /summary (one
  * compound row per committed run, plan order) and /runs/<id> external links into the segments.
- * Rewritten whole after every commit as OUT.h5.tmp, fsync'd and renamed over OUT.h5. */
+ * Rewritten whole as OUT.h5.tmp, fsync'd and renamed over OUT.h5; store.c decides when (at open
+ * on resume, after commits but at most every few seconds, and at close). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 const char *gs_store_hdf5_version(char *buf, size_t n)
 {
     unsigned maj = 0, min = 0, rel = 0;
+    gs_h5_quiet();
     H5get_libversion(&maj, &min, &rel);
     snprintf(buf, n, "%u.%u.%u", maj, min, rel);
     return buf;
@@ -322,12 +324,16 @@ gs_status gs_index_write(gs_store *st, gs_error *err)
     if (fapl < 0)
         return gs_h5_fail(err, tmp, "H5Pcreate(file access)");
     hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    /* The error stack first: any later HDF5 call clears it. */
+    gs_status s = f < 0 ? gs_h5_fail(err, tmp, "H5Fcreate") : GS_OK;
     H5Pclose(fapl);
-    if (f < 0)
-        return gs_h5_fail(err, tmp, "H5Fcreate");
-    gs_status s = fill(f, st, tmp, err);
-    if (H5Fclose(f) < 0 && s == GS_OK)
-        s = gs_h5_fail(err, tmp, "H5Fclose");
+    if (s != GS_OK)
+        return s;
+    s = fill(f, st, tmp, err);
+    if (s == GS_OK)
+        s = gs_h5_close_file(f, tmp, "index", err);
+    else
+        gs_h5_discard_file(f);
     if (s == GS_OK)
         s = gs_fsync_path(tmp, 0, err);
     if (s == GS_OK && rename(tmp, st->path) != 0)

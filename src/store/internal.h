@@ -58,8 +58,12 @@ struct gs_store {
     unsigned next_seg;  /* number of the next segment */
     hid_t seg_file;     /* open segment (*.part) or H5I_INVALID_HID */
     hid_t seg_runs;     /* its /runs group */
-    size_t n_pending;   /* runs in the open segment */
+    size_t n_pending;   /* runs in the open segment: the last n_pending rows */
     double last_commit; /* monotonic seconds of the last commit (or of open) */
+    int index_written;  /* OUT.h5 was rewritten in this session (resume: at open) */
+    int index_dirty;    /* runs were committed since the last index rewrite */
+    double last_index;  /* monotonic seconds at the end of the last index rewrite */
+    double index_cost;  /* seconds the last index rewrite took */
 };
 
 /* ---- store.c: row table ---- */
@@ -100,8 +104,31 @@ void gs_segment_path(const gs_store *st, unsigned seg, int part, char *buf, size
 
 /* ---- h5util.c ---- */
 
-/* Sets err to GS_EHDF5 with "where: call failed (innermost HDF5 message)". Returns GS_EHDF5. */
+/* Turns HDF5's automatic error printing off for the calling thread. In a thread-safe HDF5 the
+ * setting is per thread, so every public store entry point calls this first. */
+void gs_h5_quiet(void);
+
+/* The system errno that HDF5's POSIX driver recorded in the current error stack, or 0. */
+int gs_h5_sys_errno(void);
+
+/* Sets err to GS_EHDF5 with "where: call failed (innermost HDF5 message)", or to GS_EIO with
+ * "where: call failed: strerror" when the stack holds a system error. Returns the status. */
 gs_status gs_h5_fail(gs_error *err, const char *where, const char *call);
+
+/* Like gs_h5_fail, but a system error (disk full) becomes "file: cannot write what: strerror". */
+gs_status gs_h5_fail_write(gs_error *err, const char *file, const char *what, const char *where,
+                           const char *call);
+
+/* Closes a file that was written. Its blocks are allocated first (posix_fallocate), so that a
+ * full disk is met before HDF5 flushes (a failed flush makes the file impossible to close in
+ * HDF5 1.10, and the library crashes at exit); the file is then discarded (gs_h5_discard_file)
+ * and the caller removes it by name. Errors name path and what ("segment", "index"). */
+gs_status gs_h5_close_file(hid_t f, const char *path, const char *what, gs_error *err);
+
+/* Closes a file whose contents are abandoned (after a write error): first points its descriptor
+ * at an unlinked in-memory file (POSIX driver), so that what HDF5 writes while closing cannot
+ * fail for lack of disk space. Errors are ignored; the caller unlinks the file. */
+void gs_h5_discard_file(hid_t f);
 
 /* File access property list for everything the store writes (1.8+ object format so large
  * attributes and big groups are allowed; strong close semantics checked). */
@@ -134,9 +161,15 @@ int gs_h5_chunk_shape(int rank, const hsize_t *dims, size_t elem, hsize_t *chunk
 
 /* ---- segment.c ---- */
 
-/* Writes /runs/<id> of one finished run into group runs (the open segment's /runs). */
+/* Writes /runs/<id> of one finished run into group runs (the open segment's /runs); seg_path
+ * names the segment file in messages. */
 gs_status gs_segment_write_run(hid_t runs, const gs_plan *plan, const gs_run *run,
-                               const gs_result *res, const char *seg_name, gs_error *err);
+                               const gs_result *res, const char *seg_path, gs_error *err);
+
+/* Reads the config and replicate of a committed row back from its segment (for messages about
+ * runs that are not in the plan). */
+gs_status gs_segment_read_config(const gs_store *st, const gs_store_row *row, gs_run_config *cfg,
+                                 int64_t *replicate, gs_error *err);
 
 /* Fills the summary fields of the journaled rows from their segment files (resume); for rows of
  * runs not in the plan also reads the config back from the run's attributes. */

@@ -256,7 +256,7 @@ gs_status gs_journal_append(gs_store *st, unsigned seg, gs_error *err)
     if (!line)
         return gs_error_set(err, GS_ENOMEM, "%s: out of memory", path);
     len += (size_t)snprintf(line, cap, "seg-%06u.h5", seg);
-    for (size_t i = 0; i < st->n_rows; i++)
+    for (size_t i = st->n_rows - st->n_pending; i < st->n_rows; i++)
         if (!st->rows[i].committed && st->rows[i].seg == seg)
             len += (size_t)snprintf(line + len, cap - len, " %s", st->rows[i].id);
     line[len++] = '\n';

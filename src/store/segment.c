@@ -10,18 +10,32 @@
 
 #include "store/internal.h"
 
-/* Context for error messages: "seg-000001.h5.part: /runs/<id>/grads/W003". */
+/* Context for error messages: "OUT.h5.d/seg-000001.h5.part: /runs/<id>/grads/W003". */
 typedef struct {
     const char *seg;
     const char *id;
     gs_error *err;
+    int writing; /* a system error becomes "SEG: cannot write segment: <strerror>" */
 } ctx;
 
 static gs_status fail(const ctx *c, const char *obj, const char *call)
 {
     char where[GS_PATH_MAX + 160];
     snprintf(where, sizeof where, "%s: /runs/%s%s%s", c->seg, c->id, obj[0] ? "/" : "", obj);
+    if (c->writing)
+        return gs_h5_fail_write(c->err, c->seg, "segment", where, call);
     return gs_h5_fail(c->err, where, call);
+}
+
+/* Closes *ds (when open) and reports a failure at once, while HDF5's error stack still holds
+ * its cause: closing flushes the raw data, so a full disk shows up here. Returns s or the
+ * close error when s was GS_OK. */
+static gs_status close_ds(hid_t *ds, const ctx *c, const char *obj, gs_status s)
+{
+    if (*ds >= 0 && H5Dclose(*ds) < 0 && s == GS_OK)
+        s = fail(c, obj, "H5Dclose");
+    *ds = H5I_INVALID_HID;
+    return s;
 }
 
 /* Writes the config keys that apply to the run's data kind as typed attributes. */
@@ -132,21 +146,19 @@ static gs_status tensors(hid_t g, const char *name, double *const *bufs, const g
             s = fail(c, obj, "dimension scales (H5DSset_scale/H5DSattach_scale)");
             goto done;
         }
-        H5Dclose(fo);
-        H5Dclose(fi);
-        H5Dclose(ds);
-        fo = fi = ds = H5I_INVALID_HID;
+        s = close_ds(&ds, c, obj, s);
+        s = close_ds(&fo, c, obj, s);
+        s = close_ds(&fi, c, obj, s);
+        if (s != GS_OK)
+            goto done;
     }
 done:
-    if (fo >= 0)
-        H5Dclose(fo);
-    if (fi >= 0)
-        H5Dclose(fi);
-    if (ds >= 0)
-        H5Dclose(ds);
-    if (step >= 0)
-        H5Dclose(step);
-    H5Gclose(grp);
+    s = close_ds(&ds, c, obj, s);
+    s = close_ds(&fo, c, obj, s);
+    s = close_ds(&fi, c, obj, s);
+    s = close_ds(&step, c, name, s);
+    if (H5Gclose(grp) < 0 && s == GS_OK)
+        s = fail(c, name, "H5Gclose");
     return s;
 }
 
@@ -176,21 +188,17 @@ static gs_status stats(hid_t g, const gs_result *res, int64_t *tmp, const ctx *c
     if (gn < 0 || attach(gn, step, 0, "step") < 0 || attach(gn, layer, 1, "layer") < 0)
         s = fail(c, "grad_norm", "H5Dcreate/H5DSattach_scale");
 done:
-    if (gn >= 0)
-        H5Dclose(gn);
-    if (layer >= 0)
-        H5Dclose(layer);
-    if (loss >= 0)
-        H5Dclose(loss);
-    if (step >= 0)
-        H5Dclose(step);
+    s = close_ds(&gn, c, "grad_norm", s);
+    s = close_ds(&layer, c, "layer", s);
+    s = close_ds(&loss, c, "loss", s);
+    s = close_ds(&step, c, "step", s);
     return s;
 }
 
 gs_status gs_segment_write_run(hid_t runs, const gs_plan *plan, const gs_run *run,
-                               const gs_result *res, const char *seg_name, gs_error *err)
+                               const gs_result *res, const char *seg_path, gs_error *err)
 {
-    ctx c = {seg_name, run->id, err};
+    ctx c = {seg_path, run->id, err, 1};
     gs_status s = GS_OK;
     size_t n_tmp = res->n_layers;
     for (size_t l = 0; l < res->n_layers; l++) {
@@ -203,7 +211,7 @@ gs_status gs_segment_write_run(hid_t runs, const gs_plan *plan, const gs_run *ru
      * out-of-range values become +-Inf, NaN stays NaN). */
     hid_t ftype = plan->record.dtype == GS_DTYPE_FLOAT64 ? H5T_IEEE_F64LE : H5T_IEEE_F32LE;
     if (!tmp) {
-        s = gs_error_set(err, GS_ENOMEM, "%s: /runs/%s: out of memory", seg_name, run->id);
+        s = gs_error_set(err, GS_ENOMEM, "%s: /runs/%s: out of memory", seg_path, run->id);
         goto done;
     }
     if (g < 0) {
@@ -216,8 +224,8 @@ gs_status gs_segment_write_run(hid_t runs, const gs_plan *plan, const gs_run *ru
     if (res->weights)
         s = tensors(g, "weights", res->weights, res, ftype, tmp, &c);
 done:
-    if (g >= 0)
-        H5Gclose(g);
+    if (g >= 0 && H5Gclose(g) < 0 && s == GS_OK)
+        s = fail(&c, "", "H5Gclose");
     free(tmp);
     return s;
 }
@@ -321,10 +329,36 @@ gs_status gs_segment_read_rows(gs_store *st, gs_error *err)
                 break;
             }
         }
-        ctx c = {path, row->id, err};
+        ctx c = {path, row->id, err, 0};
         s = read_row(file, row, &c);
     }
     if (file >= 0)
         H5Fclose(file);
+    return s;
+}
+
+gs_status gs_segment_read_config(const gs_store *st, const gs_store_row *row, gs_run_config *cfg,
+                                 int64_t *replicate, gs_error *err)
+{
+    char path[GS_PATH_MAX + 64], obj[64];
+    gs_status s = GS_OK;
+    gs_segment_path(st, row->seg, 0, path, sizeof path);
+    ctx c = {path, row->id, err, 0};
+    hid_t g = H5I_INVALID_HID, file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (file < 0)
+        return gs_h5_fail(err, path, "H5Fopen (journaled segment)");
+    snprintf(obj, sizeof obj, "/runs/%s", row->id);
+    g = H5Gopen2(file, obj, H5P_DEFAULT);
+    if (g < 0) {
+        s = gs_error_set(err, GS_EIO, "%s: journal lists run %s but the segment has no %s", path,
+                         row->id, obj);
+        goto done;
+    }
+    if ((s = read_config(g, cfg, &c)) == GS_OK && gs_h5_read_i64(g, "replicate", replicate) < 0)
+        s = fail(&c, "", "replicate");
+done:
+    if (g >= 0)
+        H5Gclose(g);
+    H5Fclose(file);
     return s;
 }

@@ -1,8 +1,11 @@
 /* The store's life cycle: open (lock, create / force / resume), add runs to the open segment,
- * commit (close, fsync, rename, journal, index) and close. Segment contents are in segment.c,
- * the journal in journal.c, the index in index.c. Single-threaded: the writer owns it. */
+ * commit (close, fsync, rename, journal; the index now and then) and close. Segment contents are
+ * in segment.c, the journal in journal.c, the index in index.c. Single-threaded: the writer owns
+ * it, and every public entry point silences HDF5's error printing for its calling thread. */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,8 +157,42 @@ static gs_status start_fresh(gs_store *st, gs_error *err)
     return gs_journal_create(st, err);
 }
 
-/* Gives each row its plan position and config; rows of runs outside the plan go after the plan,
- * in journal order, and get their config from the segment. */
+/* Whether the journal lists a committed segment (a complete line after the header). */
+static int journal_has_commits(const gs_store *st)
+{
+    char path[GS_PATH_MAX + 16];
+    int c, lines = 0;
+    snprintf(path, sizeof path, "%s/journal", st->dir);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    while (lines < 2 && (c = getc(f)) != EOF)
+        lines += c == '\n';
+    fclose(f);
+    return lines >= 2;
+}
+
+/* GS_EEXIST for CREATE, saying what exists: the output, or only its directory (a session killed
+ * before its first commit, or an output whose index was removed). */
+static gs_status refuse_existing(const gs_store *st, int out_exists, gs_error *err)
+{
+    if (out_exists)
+        return gs_error_set(err, GS_EEXIST,
+                            "%s exists; use --resume to continue it or --force to overwrite",
+                            st->path);
+    if (journal_has_commits(st))
+        return gs_error_set(err, GS_EEXIST,
+                            "%s exists without %s (an interrupted output whose index is missing); "
+                            "use --resume to continue it or --force to overwrite",
+                            st->dir, st->path);
+    return gs_error_set(err, GS_EEXIST,
+                        "%s exists (an interrupted output with no committed run?); use --resume "
+                        "to continue it or --force to overwrite",
+                        st->dir);
+}
+
+/* Gives each row its plan position and config; rows of runs outside the plan keep cfg NULL (and
+ * an order after the plan) for check_foreign. One hash lookup per planned run. */
 static void order_rows(gs_store *st)
 {
     const gs_plan *plan = st->plan;
@@ -172,6 +209,101 @@ static void order_rows(gs_store *st)
     }
 }
 
+/* snprintf at buf + *len, never past n; *len stays < n. */
+__attribute__((format(printf, 4, 5))) static void append(char *buf, size_t n, size_t *len,
+                                                         const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int w = *len < n ? vsnprintf(buf + *len, n - *len, fmt, ap) : 0;
+    va_end(ap);
+    if (w > 0)
+        *len = *len + (size_t)w < n ? *len + (size_t)w : n - 1;
+}
+
+static const gs_axis *find_axis(const gs_plan *plan, const gs_key *k)
+{
+    for (size_t a = 0; a < plan->n_axes; a++)
+        if (plan->axes[a].key == k)
+            return &plan->axes[a];
+    return NULL;
+}
+
+/* Writes " with key=value (...), ..." into buf: up to four values of a stored run that the plan
+ * cannot produce (a value missing from its axis, a fixed value that differs, a replicate beyond
+ * `replicates`). Empty when none is found. */
+static void describe_run(const gs_plan *plan, const gs_run_config *cfg, int64_t replicate,
+                         char *buf, size_t n)
+{
+    char v[GS_PATH_MAX + 8], w[GS_PATH_MAX + 8];
+    size_t len = 0;
+    int shown = 0;
+    buf[0] = '\0';
+    for (const gs_key *k = gs_keys; k->path && shown < 4; k++) {
+        if (k->only_kind != -1 && k->only_kind != cfg->data_kind)
+            continue;
+        gs_key_format(k, cfg, v, sizeof v);
+        const gs_axis *ax = find_axis(plan, k);
+        int found = !ax && plan->n_runs == 0;
+        for (size_t i = 0; ax && i < ax->n_values && !found; i++)
+            found = strcmp(ax->values[i], v) == 0;
+        if (!ax && plan->n_runs > 0)
+            found = strcmp(gs_key_format(k, &plan->runs[0].cfg, w, sizeof w), v) == 0;
+        if (found)
+            continue;
+        append(buf, n, &len, "%s %s=%s", shown ? "," : " with", k->path, v);
+        if (ax)
+            append(buf, n, &len, " (not on the spec's axis)");
+        else
+            append(buf, n, &len, " (the spec has %s)", w);
+        shown++;
+    }
+    if (shown < 4 && replicate >= plan->replicates)
+        append(buf, n, &len, "%s replicate %lld (the spec has replicates: %lld)",
+               shown ? "," : " with", (long long)replicate, (long long)plan->replicates);
+}
+
+/* GS_ESPEC when the journal holds runs that are not in the plan (order_rows left them without a
+ * config). /summary takes its axis columns from the plan, so such rows could not be told apart;
+ * ids are content hashes, so a spec that only adds axis values keeps every stored run. */
+static gs_status check_foreign(gs_store *st, gs_error *err)
+{
+    size_t n_foreign = 0, first = 0;
+    for (size_t r = 0; r < st->n_rows; r++)
+        if (!st->rows[r].cfg && n_foreign++ == 0)
+            first = r;
+    if (n_foreign == 0)
+        return GS_OK;
+    char what[640] = "";
+    gs_run_config cfg;
+    int64_t replicate = 0;
+    gs_error rerr;
+    gs_error_clear(&rerr);
+    if (gs_segment_read_config(st, &st->rows[first], &cfg, &replicate, &rerr) == GS_OK)
+        describe_run(st->plan, &cfg, replicate, what, sizeof what);
+    return gs_error_set(err, GS_ESPEC,
+                        "%s holds %zu run%s that %s not in this spec (e.g. run %s%s); --resume "
+                        "needs a spec whose runs include every stored run (add values to axes; do "
+                        "not change fixed values, the seed or the record section); write to a new "
+                        "output or use --force",
+                        st->path, n_foreign, n_foreign == 1 ? "" : "s",
+                        n_foreign == 1 ? "is" : "are", st->rows[first].id, what);
+}
+
+/* Rewrites the index and times it (the next rewrite waits 10x as long; see index_due). */
+static gs_status write_index(gs_store *st, gs_error *err)
+{
+    double t0 = now_seconds();
+    gs_status s = gs_index_write(st, err);
+    if (s == GS_OK) {
+        st->last_index = now_seconds();
+        st->index_cost = st->last_index - t0;
+        st->index_written = 1;
+        st->index_dirty = 0;
+    }
+    return s;
+}
+
 static gs_status resume(gs_store *st, int out_exists, gs_error *err)
 {
     int fresh = 0;
@@ -185,13 +317,13 @@ static gs_status resume(gs_store *st, int out_exists, gs_error *err)
                             st->path, st->dir);
     if (fresh)
         return start_fresh(st, err);
-    if ((s = gs_journal_sweep_dir(st, 0, err)) != GS_OK)
-        return s;
     order_rows(st);
+    if ((s = check_foreign(st, err)) != GS_OK || (s = gs_journal_sweep_dir(st, 0, err)) != GS_OK)
+        return s;
     if ((s = gs_segment_read_rows(st, err)) != GS_OK)
         return s;
-    /* The last session may have died between journal and index: rewrite it now. */
-    return gs_index_write(st, err);
+    /* The index may lag the journal (a kill between them, or a throttled rewrite): rewrite it. */
+    return write_index(st, err);
 }
 
 static gs_status open_mode(gs_store *st, gs_error *err)
@@ -203,9 +335,7 @@ static gs_status open_mode(gs_store *st, gs_error *err)
     switch (st->opts.mode) {
     case GS_STORE_CREATE:
         if (out_exists || dir_exists)
-            return gs_error_set(err, GS_EEXIST,
-                                "%s exists; use --resume to continue it or --force to overwrite",
-                                st->path);
+            return refuse_existing(st, out_exists, err);
         if ((s = make_dir(st, 0, err)) != GS_OK || (s = take_lock(st, err)) != GS_OK)
             return s;
         return start_fresh(st, err);
@@ -226,12 +356,26 @@ static gs_status open_mode(gs_store *st, gs_error *err)
     return gs_error_set(err, GS_EINVAL, "%s: unknown store mode %d", st->path, (int)st->opts.mode);
 }
 
-static void free_store(gs_store *st)
+/* Abandons the open segment after a write error: closes it without writing its data (which
+ * could fail again on a full disk and leave HDF5 with a dangling id) and removes the *.part
+ * file, which resume would delete anyway. */
+static void drop_segment(gs_store *st)
 {
+    char part[GS_PATH_MAX + 64];
     if (st->seg_runs >= 0)
         H5Gclose(st->seg_runs);
-    if (st->seg_file >= 0)
-        H5Fclose(st->seg_file);
+    st->seg_runs = H5I_INVALID_HID;
+    if (st->seg_file >= 0) {
+        gs_h5_discard_file(st->seg_file);
+        st->seg_file = H5I_INVALID_HID;
+        gs_segment_path(st, st->next_seg, 1, part, sizeof part);
+        unlink(part);
+    }
+}
+
+static void free_store(gs_store *st)
+{
+    drop_segment(st);
     if (st->journal_fd >= 0)
         close(st->journal_fd);
     if (st->lock_fd >= 0)
@@ -253,8 +397,7 @@ gs_status gs_store_open(gs_store **out, const char *path, const gs_plan *plan,
 {
     gs_status s = GS_OK;
     *out = NULL;
-    /* Library code must not print: HDF5's automatic error stack printing stays off. */
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    gs_h5_quiet();
     gs_store *st = calloc(1, sizeof *st);
     if (!st)
         return gs_error_set(err, GS_ENOMEM, "%s: out of memory", path);
@@ -317,21 +460,27 @@ static gs_status open_segment(gs_store *st, gs_error *err)
     if (fapl < 0)
         return gs_h5_fail(err, path, "H5Pcreate(file access)");
     st->seg_file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    /* The error stack first: any later HDF5 call clears it. */
+    gs_status s =
+        st->seg_file < 0 ? gs_h5_fail_write(err, path, "segment", path, "H5Fcreate") : GS_OK;
     H5Pclose(fapl);
-    if (st->seg_file < 0)
-        return gs_h5_fail(err, path, "H5Fcreate");
+    if (s != GS_OK) {
+        unlink(path); /* whatever H5Fcreate left; we hold the lock, so the name is ours */
+        return s;
+    }
     if (gs_h5_attr_str(st->seg_file, "schema", GS_SCHEMA " segment") < 0)
-        return gs_h5_fail(err, path, "H5Acreate(schema)");
+        return gs_h5_fail_write(err, path, "segment", path, "H5Acreate(schema)");
     st->seg_runs = H5Gcreate2(st->seg_file, "runs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (st->seg_runs < 0)
-        return gs_h5_fail(err, path, "H5Gcreate(/runs)");
+        return gs_h5_fail_write(err, path, "segment", path, "H5Gcreate(/runs)");
     return GS_OK;
 }
 
 gs_status gs_store_add_run(gs_store *st, const gs_run *run, const gs_result *res, gs_error *err)
 {
     gs_status s = GS_OK;
-    char name[32];
+    char part[GS_PATH_MAX + 64];
+    gs_h5_quiet();
     if (st->broken)
         return gs_error_set(err, GS_EIO, "%s: store unusable after an earlier write error",
                             st->path);
@@ -340,8 +489,8 @@ gs_status gs_store_add_run(gs_store *st, const gs_run *run, const gs_result *res
                             run->id);
     if (st->seg_file < 0 && (s = open_segment(st, err)) != GS_OK)
         goto done;
-    snprintf(name, sizeof name, "seg-%06u.h5.part", st->next_seg);
-    if ((s = gs_segment_write_run(st->seg_runs, st->plan, run, res, name, err)) != GS_OK)
+    gs_segment_path(st, st->next_seg, 1, part, sizeof part);
+    if ((s = gs_segment_write_run(st->seg_runs, st->plan, run, res, part, err)) != GS_OK)
         goto done;
     gs_store_row row = {0};
     memcpy(row.id, run->id, sizeof row.id);
@@ -372,17 +521,31 @@ gs_status gs_store_add_run(gs_store *st, const gs_run *run, const gs_result *res
     }
     st->n_pending++;
 done:
-    if (s != GS_OK)
+    if (s != GS_OK) {
         st->broken = 1;
+        drop_segment(st);
+    }
     return s;
+}
+
+/* Whether the index may be rewritten: not yet written in this session, or the last rewrite is
+ * max(commit_seconds, 10 x its duration) old. Rewriting costs time linear in the committed runs,
+ * so rewriting after every commit would make a sweep quadratic; this bounds it to ~10%. */
+static int index_due(const gs_store *st, double now)
+{
+    double gap = 10 * st->index_cost;
+    if (gap < st->opts.commit_seconds)
+        gap = st->opts.commit_seconds;
+    return !st->index_written || now - st->last_index >= gap;
 }
 
 int gs_store_commit_due(const gs_store *st)
 {
-    if (st->n_pending == 0)
-        return 0;
-    return st->n_pending >= st->opts.commit_runs ||
-           now_seconds() - st->last_commit >= st->opts.commit_seconds;
+    double now = now_seconds();
+    if (st->n_pending > 0)
+        return st->n_pending >= st->opts.commit_runs ||
+               now - st->last_commit >= st->opts.commit_seconds;
+    return st->index_dirty && index_due(st, now);
 }
 
 /* Closes the open segment and makes it durable under its final name. */
@@ -392,14 +555,17 @@ static gs_status finish_segment(gs_store *st, gs_error *err)
     gs_segment_path(st, st->next_seg, 1, part, sizeof part);
     gs_segment_path(st, st->next_seg, 0, final, sizeof final);
     herr_t g = H5Gclose(st->seg_runs);
-    st->seg_runs = H5I_INVALID_HID;
+    st->seg_runs = H5I_INVALID_HID; /* closed even when H5Gclose fails */
     if (g < 0)
-        return gs_h5_fail(err, part, "H5Gclose(/runs)");
-    herr_t f = H5Fclose(st->seg_file);
+        return gs_h5_fail_write(err, part, "segment", part, "H5Gclose(/runs)");
+    hid_t f = st->seg_file;
     st->seg_file = H5I_INVALID_HID;
-    if (f < 0)
-        return gs_h5_fail(err, part, "H5Fclose");
-    gs_status s = gs_fsync_path(part, 0, err);
+    gs_status s = gs_h5_close_file(f, part, "segment", err);
+    if (s != GS_OK) {
+        unlink(part);
+        return s;
+    }
+    s = gs_fsync_path(part, 0, err);
     if (s != GS_OK)
         return s;
     if (rename(part, final) != 0)
@@ -408,32 +574,45 @@ static gs_status finish_segment(gs_store *st, gs_error *err)
     return gs_fsync_path(st->dir, 1, err);
 }
 
-gs_status gs_store_commit(gs_store *st, gs_error *err)
+/* Commits the open segment when it holds runs, then rewrites the index when due (final: when
+ * it lags at all, or was never written in this session). */
+static gs_status commit(gs_store *st, int final, gs_error *err)
 {
     gs_status s = GS_OK;
     if (st->broken)
         return gs_error_set(err, GS_EIO, "%s: store unusable after an earlier write error",
                             st->path);
-    if (st->n_pending == 0)
-        goto done;
-    if ((s = finish_segment(st, err)) != GS_OK)
-        goto done;
-    if ((s = gs_journal_append(st, st->next_seg, err)) != GS_OK)
-        goto done;
-    /* Committed from here on: the journal line is durable. */
-    for (size_t r = 0; r < st->n_rows; r++)
-        if (!st->rows[r].committed && st->rows[r].seg == st->next_seg)
+    if (st->n_pending > 0) {
+        if ((s = finish_segment(st, err)) != GS_OK)
+            goto done;
+        if ((s = gs_journal_append(st, st->next_seg, err)) != GS_OK)
+            goto done;
+        /* Committed from here on: the journal line is durable. The pending rows are the last. */
+        for (size_t r = st->n_rows - st->n_pending; r < st->n_rows; r++) {
+            assert(!st->rows[r].committed && st->rows[r].seg == st->next_seg);
             st->rows[r].committed = 1;
-    st->n_committed += st->n_pending;
-    st->n_pending = 0;
-    st->next_seg++;
-    s = gs_index_write(st, err);
-done:
-    if (s != GS_OK)
-        st->broken = 1;
-    else
+        }
+        st->n_committed += st->n_pending;
+        st->n_pending = 0;
+        st->next_seg++;
+        st->index_dirty = 1;
         st->last_commit = now_seconds();
+    }
+    if (final ? st->index_dirty || !st->index_written
+              : st->index_dirty && index_due(st, now_seconds()))
+        s = write_index(st, err);
+done:
+    if (s != GS_OK) {
+        st->broken = 1;
+        drop_segment(st);
+    }
     return s;
+}
+
+gs_status gs_store_commit(gs_store *st, gs_error *err)
+{
+    gs_h5_quiet();
+    return commit(st, 0, err);
 }
 
 gs_status gs_store_close(gs_store *st, gs_error *err)
@@ -441,9 +620,10 @@ gs_status gs_store_close(gs_store *st, gs_error *err)
     gs_status s = GS_OK;
     if (!st)
         return GS_OK;
-    /* A broken store keeps its last good index; its *.part segment is dropped on resume. */
+    gs_h5_quiet();
+    /* A broken store keeps its last good index; resume rebuilds it from the journal. */
     if (!st->broken)
-        s = st->n_pending ? gs_store_commit(st, err) : gs_index_write(st, err);
+        s = commit(st, 1, err);
     free_store(st);
     return s;
 }
