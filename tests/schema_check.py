@@ -47,6 +47,11 @@ with h5py.File(path, "r") as f:
             w = g[f"grads/W{l:03d}"]
             need(w.ndim == 3 and w.shape[0] == S, f"{rid}: grads/W{l:03d} shape {w.shape}")
             need(all(len(w.dims[i]) == 1 for i in range(3)), f"{rid}: W{l:03d} lacks scales")
+            b = g[f"grads/b{l:03d}"]
+            need(b.shape == (S, w.shape[1]), f"{rid}: grads/b{l:03d} shape {b.shape}")
+            need([d.label for d in b.dims] == ["step", "fan_out"], f"{rid}: b{l:03d} dims")
+            if "weights" in g:
+                need(g[f"weights/b{l:03d}"].shape == b.shape, f"{rid}: weights/b{l:03d} shape")
             if S and status == "ok":
                 # The stored gradient norm at snapshot step s equals the Frobenius norm of the
                 # stored tensor (to float32 storage precision).

@@ -68,8 +68,11 @@ static int same_result(const gs_result *a, const gs_result *b)
              same_bytes(&a->grad_norm0_first, &b->grad_norm0_first, sizeof(double));
     for (size_t l = 0; ok && l < L; l++) {
         size_t per = a->fan_in[l] * a->fan_out[l] * a->n_snaps * sizeof(double);
+        size_t nb = a->fan_out[l] * a->n_snaps * sizeof(double);
         ok = same_bytes(a->grads[l], b->grads[l], per) &&
-             same_bytes(a->weights[l], b->weights[l], per);
+             same_bytes(a->weights[l], b->weights[l], per) &&
+             same_bytes(a->bgrads[l], b->bgrads[l], nb) &&
+             same_bytes(a->biases[l], b->biases[l], nb);
     }
     return ok;
 }
@@ -119,6 +122,7 @@ static void draw_order(void)
     gs_run run = make_run(777);
     run.cfg.batch = 0; /* full batch: step 0 sees the data in stored order */
     run.cfg.steps = 3;
+    run.cfg.sigma_b = 0.3; /* non-zero biases, so their snapshots are tested too */
     gs_record rec = make_record(1);
     gs_result *res = NULL;
     gs_error err;
@@ -140,6 +144,9 @@ static void draw_order(void)
         size_t per = net->n[l] * net->n[l + 1];
         CHECK(same_bytes(res->weights[l], net->w[l], per * sizeof(double)));
         CHECK(same_bytes(res->grads[l], net->dw[l], per * sizeof(double)));
+        CHECK(same_bytes(res->biases[l], net->b[l], net->n[l + 1] * sizeof(double)));
+        CHECK(same_bytes(res->bgrads[l], net->db[l], net->n[l + 1] * sizeof(double)));
+        CHECK(net->b[l][0] != 0.0);
         double ss = 0.0;
         for (size_t i = 0; i < per; i++)
             ss += net->dw[l][i] * net->dw[l][i];

@@ -17,21 +17,23 @@ typedef enum { GS_RUN_OK = 0, GS_RUN_DIVERGED = 1 } gs_run_status;
 /* What one run produced; the writer stores it. Sized for the run when created, filled by
  * gs_train_run. */
 typedef struct {
-    size_t n_layers;                          /* L = depth + 1 */
-    size_t *fan_in;                           /* [L] */
-    size_t *fan_out;                          /* [L] */
-    size_t d_in, d_out;                       /* resolved input and output dimension */
-    size_t cap_rows;                          /* capacity of the statistics arrays */
-    size_t n_rows;                            /* T: statistics rows recorded */
-    int64_t *step;                            /* [T] */
-    double *loss;                             /* [T] */
-    double *grad_norm;                        /* [T][L] Frobenius norm of dL/dW_l */
-    size_t cap_snaps;                         /* planned snapshot steps */
-    int64_t *snap_plan;                       /* [cap_snaps] planned snapshot steps */
-    size_t n_snaps;                           /* S: snapshots taken (fewer when the run diverged) */
-    double **grads;                           /* [L] each [cap_snaps][fan_out][fan_in] */
-    double **weights;                         /* [L] same, or NULL when record.weights is off */
-    int status;                               /* gs_run_status */
+    size_t n_layers;    /* L = depth + 1 */
+    size_t *fan_in;     /* [L] */
+    size_t *fan_out;    /* [L] */
+    size_t d_in, d_out; /* resolved input and output dimension */
+    size_t cap_rows;    /* capacity of the statistics arrays */
+    size_t n_rows;      /* T: statistics rows recorded */
+    int64_t *step;      /* [T] */
+    double *loss;       /* [T] */
+    double *grad_norm;  /* [T][L] Frobenius norm of dL/dW_l */
+    size_t cap_snaps;   /* planned snapshot steps */
+    int64_t *snap_plan; /* [cap_snaps] planned snapshot steps */
+    size_t n_snaps;     /* S: snapshots taken (fewer when the run diverged) */
+    double **grads;     /* [L] each [cap_snaps][fan_out][fan_in] */
+    double **weights;   /* [L] same, or NULL when record.weights is off */
+    double **bgrads;    /* [L] each [cap_snaps][fan_out]: dL/db_l at the snapshot steps, or NULL */
+    double **biases;    /* [L] each [cap_snaps][fan_out]: b_l, or NULL (record.weights off) */
+    int status;         /* gs_run_status */
     int64_t diverged_step;                    /* -1 when not diverged */
     int64_t steps_done;                       /* steps completed (== cfg.steps when ok) */
     double final_loss;                        /* loss at the last executed step */

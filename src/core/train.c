@@ -34,8 +34,14 @@ void gs_result_destroy(gs_result *res)
         free(res->grads[l]);
     for (size_t l = 0; res->weights && l < res->n_layers; l++)
         free(res->weights[l]);
+    for (size_t l = 0; res->bgrads && l < res->n_layers; l++)
+        free(res->bgrads[l]);
+    for (size_t l = 0; res->biases && l < res->n_layers; l++)
+        free(res->biases[l]);
     free(res->grads);
     free(res->weights);
+    free(res->bgrads);
+    free(res->biases);
     free(res->fan_in);
     free(res->fan_out);
     free(res->step);
@@ -45,13 +51,16 @@ void gs_result_destroy(gs_result *res)
     free(res);
 }
 
-/* Snapshot tensors: grads[l] (and weights[l]) [cap_snaps][fan_out][fan_in] per layer. */
+/* Snapshot tensors per layer: grads[l] (and weights[l]) [cap_snaps][fan_out][fan_in], bgrads[l]
+ * (and biases[l]) [cap_snaps][fan_out]. */
 static int alloc_snaps(gs_result *res, int weights)
 {
     size_t L = res->n_layers;
     res->grads = alloc_n(L, sizeof *res->grads);
+    res->bgrads = alloc_n(L, sizeof *res->bgrads);
     res->weights = weights ? alloc_n(L, sizeof *res->weights) : NULL;
-    if (!res->grads || (weights && !res->weights))
+    res->biases = weights ? alloc_n(L, sizeof *res->biases) : NULL;
+    if (!res->grads || !res->bgrads || (weights && (!res->weights || !res->biases)))
         return 0;
     for (size_t l = 0; l < L; l++) {
         size_t per = res->fan_in[l] * res->fan_out[l];
@@ -61,6 +70,11 @@ static int alloc_snaps(gs_result *res, int weights)
         if (!res->grads[l])
             return 0;
         if (weights && !(res->weights[l] = alloc_n(res->cap_snaps * per, sizeof(double))))
+            return 0;
+        size_t nb = res->cap_snaps * res->fan_out[l]; /* <= cap_snaps * per: no overflow */
+        if (!(res->bgrads[l] = alloc_n(nb, sizeof(double))))
+            return 0;
+        if (weights && !(res->biases[l] = alloc_n(nb, sizeof(double))))
             return 0;
     }
     return 1;
@@ -246,14 +260,18 @@ static void add_row(gs_result *res, int64_t t, double loss, const double *norms)
     memcpy(res->grad_norm + r * res->n_layers, norms, res->n_layers * sizeof *norms);
 }
 
-/* Copies dW_l (and W_l, the weights that produced it, before the update) into snapshot slot s. */
+/* Copies dW_l, db_l (and W_l, b_l, the parameters that produced them, before the update) into
+ * snapshot slot s. */
 static void snapshot(gs_result *res, const gs_net *net, size_t s)
 {
     for (size_t l = 0; l < res->n_layers; l++) {
-        size_t per = res->fan_in[l] * res->fan_out[l];
+        size_t per = res->fan_in[l] * res->fan_out[l], nb = res->fan_out[l];
         memcpy(res->grads[l] + s * per, net->dw[l], per * sizeof(double));
-        if (res->weights)
+        memcpy(res->bgrads[l] + s * nb, net->db[l], nb * sizeof(double));
+        if (res->weights) {
             memcpy(res->weights[l] + s * per, net->w[l], per * sizeof(double));
+            memcpy(res->biases[l] + s * nb, net->b[l], nb * sizeof(double));
+        }
     }
     res->n_snaps = s + 1;
 }

@@ -108,9 +108,29 @@ static herr_t attach(hid_t ds, hid_t scale, unsigned dim, const char *label)
     return H5DSset_label(ds, dim, label);
 }
 
-/* Writes group name (grads or weights): step [S] and W000.. [S, fan_out, fan_in] with scales. */
-static gs_status tensors(hid_t g, const char *name, double *const *bufs, const gs_result *res,
-                         hid_t ftype, int64_t *tmp, const ctx *c)
+/* Writes b<l> [S, fan_out] (bias tensors, when bbufs is set) next to W<l>, sharing its scales. */
+static gs_status bias_tensor(hid_t grp, hid_t step, hid_t fo, const char *name, size_t l,
+                             double *const *bbufs, const gs_result *res, hid_t ftype, const ctx *c)
+{
+    if (!bbufs)
+        return GS_OK;
+    char dsname[32], obj[64];
+    hsize_t dims[2] = {res->n_snaps, res->fan_out[l]};
+    snprintf(dsname, sizeof dsname, "b%03zu", l);
+    snprintf(obj, sizeof obj, "%s/%s", name, dsname);
+    hid_t ds = gs_h5_write_dataset(grp, dsname, 2, dims, ftype, H5T_NATIVE_DOUBLE, bbufs[l]);
+    if (ds < 0)
+        return fail(c, obj, "H5Dcreate/H5Dwrite");
+    gs_status s = GS_OK;
+    if (attach(ds, step, 0, "step") < 0 || attach(ds, fo, 1, "fan_out") < 0)
+        s = fail(c, obj, "dimension scales (H5DSattach_scale)");
+    return close_ds(&ds, c, obj, s);
+}
+
+/* Writes group name (grads or weights): step [S], W000.. [S, fan_out, fan_in] and, when bbufs is
+ * set, b000.. [S, fan_out], with scales. */
+static gs_status tensors(hid_t g, const char *name, double *const *bufs, double *const *bbufs,
+                         const gs_result *res, hid_t ftype, int64_t *tmp, const ctx *c)
 {
     gs_status s = GS_OK;
     char obj[64], dsname[32], sname[32];
@@ -146,6 +166,7 @@ static gs_status tensors(hid_t g, const char *name, double *const *bufs, const g
             s = fail(c, obj, "dimension scales (H5DSset_scale/H5DSattach_scale)");
             goto done;
         }
+        s = bias_tensor(grp, step, fo, name, l, bbufs, res, ftype, c);
         s = close_ds(&ds, c, obj, s);
         s = close_ds(&fo, c, obj, s);
         s = close_ds(&fi, c, obj, s);
@@ -219,10 +240,10 @@ gs_status gs_segment_write_run(hid_t runs, const gs_plan *plan, const gs_run *ru
         goto done;
     }
     if ((s = run_attrs(g, run, res, &c)) != GS_OK || (s = stats(g, res, tmp, &c)) != GS_OK ||
-        (s = tensors(g, "grads", res->grads, res, ftype, tmp, &c)) != GS_OK)
+        (s = tensors(g, "grads", res->grads, res->bgrads, res, ftype, tmp, &c)) != GS_OK)
         goto done;
     if (res->weights)
-        s = tensors(g, "weights", res->weights, res, ftype, tmp, &c);
+        s = tensors(g, "weights", res->weights, res->biases, res, ftype, tmp, &c);
 done:
     if (g >= 0 && H5Gclose(g) < 0 && s == GS_OK)
         s = fail(&c, "", "H5Gclose");
