@@ -1,6 +1,6 @@
 /* Physics check of the network core: central finite differences against the analytic gradient
  * for every activation x loss (x label / regression targets for mse), a naive re-implementation
- * of forward + loss, activation derivatives, and the statistics of the inits. */
+ * of forward + loss, and activation values and derivatives. The inits are in test_init.c. */
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -43,23 +43,55 @@ static double loss_at(fixture *f)
     return gs_net_loss(f->net, f->labels, f->targets, BATCH);
 }
 
-/* Sign pattern of every hidden pre-activation; a change means a relu kink was crossed. */
-static void signs(const gs_net *net, unsigned char *s)
+/* Where each activation is not C2 (f' or f'' jumps), so that a five-point stencil across it is
+ * not O(h^4): relu, leaky_relu, elu (C1 at 0 only for alpha = 1, f'' jumps even then), selu and
+ * softsign (f'' jumps) at 0, hard_tanh at +-1. The smooth kinds have none. */
+typedef struct {
+    int n;
+    double at[2];
+} kinks;
+
+static kinks kinks_of(int act)
+{
+    switch (act) {
+    case GS_ACT_RELU:
+    case GS_ACT_LEAKY_RELU:
+    case GS_ACT_ELU:
+    case GS_ACT_SELU:
+    case GS_ACT_SOFTSIGN:
+        return (kinks){1, {0.0, 0.0}};
+    case GS_ACT_HARD_TANH:
+        return (kinks){2, {-1.0, 1.0}};
+    default:
+        return (kinks){0, {0.0, 0.0}};
+    }
+}
+
+/* Region of every hidden pre-activation between the kinks of k; a change means a kink was
+ * crossed. */
+static void regions(const gs_net *net, kinks k, unsigned char *s)
 {
     size_t p = 0;
     for (size_t l = 0; l + 1 < net->n_layers; l++)
-        for (size_t i = 0; i < BATCH * net->n[l + 1]; i++)
-            s[p++] = net->h[l][i] > 0.0;
+        for (size_t i = 0; i < BATCH * net->n[l + 1]; i++) {
+            unsigned char r = 0;
+            for (int j = 0; j < k.n; j++)
+                r = (unsigned char)(r + (net->h[l][i] > k.at[j]));
+            s[p++] = r;
+        }
 }
 
-/* Checks every parameter entry (weights and biases) of one configuration. */
-static void gradcheck(int act, int loss, int use_labels, unsigned long seed)
+/* Checks every parameter entry (weights and biases) of one configuration; alpha is the
+ * leaky_relu slope or elu alpha (ignored by the other kinds). */
+static void gradcheck(int act, double alpha, int loss, int use_labels, unsigned long seed)
 {
     gs_run_config cfg;
     gs_config_defaults(&cfg);
     cfg.depth = DEPTH;
     cfg.width = WIDTH;
     cfg.activation = act;
+    cfg.leaky_alpha = alpha;
+    cfg.elu_alpha = alpha;
     cfg.loss = loss;
     cfg.sigma_w = 1.5;
     cfg.sigma_b = 0.3;
@@ -71,7 +103,7 @@ static void gradcheck(int act, int loss, int use_labels, unsigned long seed)
         return;
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(rng, seed);
-    gs_net_init(f.net, &cfg, rng);
+    CHECK_EQ_INT(gs_net_init(f.net, &cfg, rng, &err), GS_OK);
     for (size_t i = 0; i < BATCH * D_IN; i++)
         f.x[i] = gsl_ran_gaussian(rng, 1.0);
     for (size_t i = 0; i < BATCH; i++)
@@ -90,7 +122,8 @@ static void gradcheck(int act, int loss, int use_labels, unsigned long seed)
     loss_at(&f);
     gs_net_backward(net, f.x, BATCH);
     memcpy(g, net->grads, np * sizeof *g);
-    signs(net, s0);
+    kinks kk = kinks_of(act);
+    regions(net, kk, s0);
 
     double worst = 0.0;
     size_t skipped = 0, big = 0;
@@ -103,11 +136,11 @@ static void gradcheck(int act, int loss, int use_labels, unsigned long seed)
         for (int j = 0; j < 4; j++) {
             net->params[p] = p0 + off[j];
             lv[j] = loss_at(&f);
-            signs(net, s1);
+            regions(net, kk, s1);
             kink = kink || memcmp(s0, s1, nh) != 0;
         }
         net->params[p] = p0;
-        if (act == GS_ACT_RELU && kink) {
+        if (kink) {
             skipped++;
             continue;
         }
@@ -117,10 +150,14 @@ static void gradcheck(int act, int loss, int use_labels, unsigned long seed)
         big += fabs(g[p]) > FLOOR;
     }
     if (worst >= TOL)
-        fprintf(stderr, "gradcheck %s/%s/%s: worst relative error %.3g\n", gs_act_names[act],
-                gs_loss_names[loss], use_labels ? "labels" : "targets", worst);
+        fprintf(stderr, "gradcheck %s(%g)/%s/%s: worst relative error %.3g\n", gs_act_names[act],
+                alpha, gs_loss_names[loss], use_labels ? "labels" : "targets", worst);
+    if (skipped * 20 >= np || big * 2 <= np)
+        fprintf(stderr, "gradcheck %s(%g)/%s/%s: %zu skipped, %zu of %zu compared relatively\n",
+                gs_act_names[act], alpha, gs_loss_names[loss], use_labels ? "labels" : "targets",
+                skipped, big, np);
     CHECK(worst < TOL);
-    CHECK(skipped * 20 < np); /* kinks are rare at h = 1e-4 */
+    CHECK(skipped * 20 < np); /* kinks are rare at h = 1e-4: < 5% skipped */
     CHECK(big * 2 > np);      /* most entries are compared relatively, not vacuously */
     free(g);
     free(s0);
@@ -131,14 +168,16 @@ static void gradcheck(int act, int loss, int use_labels, unsigned long seed)
 
 /* Naive forward + loss straight from the definitions (loops, gs_act_f, log-sum-exp), compared to
  * the GEMM path. */
-static void naive_forward(void)
+static void naive_forward(int act)
 {
     for (int loss = 0; loss < GS_LOSS__COUNT; loss++) {
         gs_run_config cfg;
         gs_config_defaults(&cfg);
         cfg.depth = 2;
         cfg.width = 6;
-        cfg.activation = GS_ACT_SIGMOID;
+        cfg.activation = act;
+        cfg.leaky_alpha = 0.2;
+        cfg.elu_alpha = 0.6;
         cfg.loss = loss;
         cfg.sigma_w = 2.0;
         cfg.sigma_b = 0.5;
@@ -148,7 +187,7 @@ static void naive_forward(void)
             return;
         gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
         gsl_rng_set(rng, 7);
-        gs_net_init(net, &cfg, rng);
+        CHECK_EQ_INT(gs_net_init(net, &cfg, rng, NULL), GS_OK);
         double x[5 * 3], a[8], b[8];
         int32_t y[5];
         for (int i = 0; i < 15; i++)
@@ -164,7 +203,7 @@ static void naive_forward(void)
                     double s = net->b[l][o];
                     for (size_t i = 0; i < net->n[l]; i++)
                         s += net->w[l][o * net->n[l] + i] * a[i];
-                    b[o] = l + 1 < net->n_layers ? gs_act_f(cfg.activation, s) : s;
+                    b[o] = l + 1 < net->n_layers ? gs_act_f(act, gs_act_alpha(&cfg), s) : s;
                 }
                 memcpy(a, b, net->n[l + 1] * sizeof *a);
             }
@@ -188,86 +227,105 @@ static void naive_forward(void)
     }
 }
 
-/* f' against central differences of f, away from relu's kink; relu'(0) = 0; stable extremes. */
+/* Parameters each activation's derivative is checked with: the default and one other. */
+static const double alphas[] = {0.01, 1.0, 0.2, 0.6};
+
+/* f' against central differences of f away from the kinks (none of xs is within h of one). */
 static void act_derivatives(void)
 {
-    const double xs[] = {-3.1, -0.7, -0.01, 0.02, 0.5, 2.9};
+    const double xs[] = {-30.0, -8.0, -3.1, -0.7, -0.01, 0.02, 0.5, 0.999, 2.9, 9.0, 40.0};
     for (int act = 0; act < GS_ACT__COUNT; act++) {
-        for (size_t i = 0; i < sizeof xs / sizeof *xs; i++) {
-            double x = xs[i], h = 1e-6;
-            double num = (gs_act_f(act, x + h) - gs_act_f(act, x - h)) / (2.0 * h);
-            CHECK(rel_err(gs_act_df(act, x), num) < TOL);
+        for (size_t k = 0; k < sizeof alphas / sizeof *alphas; k++) {
+            double al = alphas[k];
+            for (size_t i = 0; i < sizeof xs / sizeof *xs; i++) {
+                double x = xs[i], h = 1e-6 * (fabs(x) > 1.0 ? fabs(x) : 1.0);
+                double num = (gs_act_f(act, al, x + h) - gs_act_f(act, al, x - h)) / (2.0 * h);
+                double e = rel_err(gs_act_df(act, al, x), num);
+                if (e >= TOL)
+                    fprintf(stderr, "%s(%g)'(%g): %.17g vs %.17g\n", gs_act_names[act], al, x,
+                            gs_act_df(act, al, x), num);
+                CHECK(e < TOL);
+            }
+            CHECK(isnan(gs_act_f(act, al, (double)NAN)));
+            /* indicator derivatives (and linear's constant) mask NaN, as relu always did */
+            int masks = act == GS_ACT_LINEAR || act == GS_ACT_RELU || act == GS_ACT_LEAKY_RELU ||
+                        act == GS_ACT_HARD_TANH;
+            CHECK(isnan(gs_act_df(act, al, (double)NAN)) || masks);
         }
     }
-    CHECK(gs_act_df(GS_ACT_RELU, 0.0) == 0.0);
-    CHECK(gs_act_f(GS_ACT_RELU, -2.0) == 0.0);
-    CHECK(gs_act_f(GS_ACT_SIGMOID, -1000.0) == 0.0);
-    CHECK(gs_act_f(GS_ACT_SIGMOID, 1000.0) == 1.0);
-    CHECK(isnan(gs_act_f(GS_ACT_RELU, NAN)));
-    CHECK_NEAR(gs_act_f(GS_ACT_TANH, 0.3), tanh(0.3), 0, 0);
 }
 
-/* Empirical variance of one layer's weights and of its biases. */
-static void moments(const double *v, size_t n, double *mean, double *var)
+/* Values at chosen points (references: the closed forms in long double / mpmath) and the
+ * conventions at the kinks. */
+static void act_values(void)
 {
-    double s = 0.0, ss = 0.0;
-    for (size_t i = 0; i < n; i++)
-        s += v[i];
-    *mean = s / (double)n;
-    for (size_t i = 0; i < n; i++)
-        ss += (v[i] - *mean) * (v[i] - *mean);
-    *var = ss / (double)(n - 1);
-}
-
-static void init_stats(void)
-{
-    for (int init = 0; init < GS_INIT__COUNT; init++) {
-        for (int with_bias = 0; with_bias < 2; with_bias++) {
-            gs_run_config cfg;
-            gs_config_defaults(&cfg);
-            cfg.depth = 1;
-            cfg.width = 1000;
-            cfg.init = init;
-            cfg.sigma_w = 1.7;
-            cfg.sigma_b = with_bias ? 0.4 : 0.0;
-            gs_net *net = NULL;
-            CHECK_EQ_INT(gs_net_create(&net, &cfg, 500, 10, 1, NULL), GS_OK);
-            if (!net)
-                return;
-            gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-            gsl_rng_set(rng, 99);
-            gs_net_init(net, &cfg, rng);
-            double mean, var;
-            double want = init == GS_INIT_NORMAL ? 1.7 * 1.7 / 500.0 : 1.7 * 1.7;
-            moments(net->w[0], 1000 * 500, &mean, &var);
-            CHECK_NEAR(var, want, 0.02, 0);
-            CHECK_NEAR(mean, 0.0, 0, 5.0 * sqrt(want / 5e5));
-            moments(net->b[0], 1000, &mean, &var);
-            if (with_bias) {
-                CHECK_NEAR(var, 0.16, 0.2, 0);
-            } else {
-                for (size_t l = 0; l < net->n_layers; l++)
-                    for (size_t i = 0; i < net->n[l + 1]; i++)
-                        CHECK(net->b[l][i] == 0.0);
-            }
-            /* Draw order: layer 0 W row-major, then (only when sigma_b > 0) its biases, then
-             * layer 1; replay the stream to check the boundary entries. */
-            gsl_rng_set(rng, 99);
-            double sw = init == GS_INIT_NORMAL ? 1.7 / sqrt(500.0) : 1.7;
-            CHECK(net->w[0][0] == gsl_ran_gaussian(rng, sw));
-            for (size_t i = 1; i < 1000 * 500; i++)
-                gsl_ran_gaussian(rng, sw);
-            if (with_bias) {
-                CHECK(net->b[0][0] == gsl_ran_gaussian(rng, 0.4));
-                for (size_t i = 1; i < 1000; i++)
-                    gsl_ran_gaussian(rng, 0.4);
-            }
-            sw = init == GS_INIT_NORMAL ? 1.7 / sqrt(1000.0) : 1.7;
-            CHECK(net->w[1][0] == gsl_ran_gaussian(rng, sw));
-            gsl_rng_free(rng);
-            gs_net_destroy(net);
-        }
+    const double L = 1.0507009873554804934, A = 1.6732632423543772848;
+    CHECK(gs_act_df(GS_ACT_RELU, 0, 0.0) == 0.0);
+    CHECK(gs_act_f(GS_ACT_RELU, 0, -2.0) == 0.0);
+    CHECK(gs_act_f(GS_ACT_SIGMOID, 0, -1000.0) == 0.0);
+    CHECK(gs_act_f(GS_ACT_SIGMOID, 0, 1000.0) == 1.0);
+    CHECK_NEAR(gs_act_f(GS_ACT_TANH, 0, 0.3), tanh(0.3), 0, 0);
+    /* leaky_relu: slope alpha for x <= 0, f'(0) = alpha */
+    CHECK(gs_act_f(GS_ACT_LEAKY_RELU, 0.1, -2.0) == 0.1 * -2.0);
+    CHECK(gs_act_f(GS_ACT_LEAKY_RELU, 0.1, 3.0) == 3.0);
+    CHECK(gs_act_df(GS_ACT_LEAKY_RELU, 0.1, 0.0) == 0.1);
+    CHECK(gs_act_df(GS_ACT_LEAKY_RELU, 0.1, 1e-300) == 1.0);
+    /* elu: alpha (e^x - 1), f'(0) = alpha */
+    CHECK_NEAR(gs_act_f(GS_ACT_ELU, 1.0, -1.0), -0.63212055882855767840, 1e-15, 0);
+    CHECK_NEAR(gs_act_f(GS_ACT_ELU, 0.5, -1e-20), -0.5e-20, 1e-15, 0); /* expm1, not exp - 1 */
+    CHECK(gs_act_df(GS_ACT_ELU, 0.5, 0.0) == 0.5);
+    CHECK(gs_act_f(GS_ACT_ELU, 0.5, 2.0) == 2.0);
+    /* selu: the standard constants */
+    CHECK_NEAR(gs_act_f(GS_ACT_SELU, 0, 1.0), 1.0507009873554804934, 1e-15, 0);
+    CHECK_NEAR(gs_act_f(GS_ACT_SELU, 0, -1.0), -1.1113307378125628, 1e-15, 0);
+    CHECK_NEAR(gs_act_f(GS_ACT_SELU, 0, -1000.0), -L * A, 1e-15, 0);
+    CHECK_NEAR(gs_act_df(GS_ACT_SELU, 0, 0.0), L * A, 1e-15, 0);
+    CHECK_NEAR(gs_act_df(GS_ACT_SELU, 0, 0.5), L, 0, 0);
+    /* gelu, exact erf form: gelu(1) = Phi(1); the tail does not cancel to 0 */
+    CHECK_NEAR(gs_act_f(GS_ACT_GELU, 0, 1.0), 0.8413447460685429, 1e-15, 0);
+    CHECK_NEAR(gs_act_f(GS_ACT_GELU, 0, -1.0), -0.15865525393145705, 1e-15, 0);
+    CHECK_NEAR(gs_act_f(GS_ACT_GELU, 0, -10.0), -7.6198530241605260e-23, 1e-13, 0);
+    CHECK_NEAR(gs_act_df(GS_ACT_GELU, 0, 0.0), 0.5, 0, 0);
+    CHECK_NEAR(gs_act_f(GS_ACT_GELU, 0, 0.5), 0.34573123063700656, 1e-15, 0); /* not tanh approx */
+    /* softplus: stable in both tails */
+    double sp = gs_act_f(GS_ACT_SOFTPLUS, 0, -50.0);
+    CHECK(isfinite(sp));
+    CHECK_NEAR(sp, exp(-50.0), 1e-15, 0);
+    CHECK(gs_act_f(GS_ACT_SOFTPLUS, 0, 50.0) == 50.0);
+    CHECK(gs_act_f(GS_ACT_SOFTPLUS, 0, 1000.0) == 1000.0);
+    CHECK(gs_act_f(GS_ACT_SOFTPLUS, 0, -1000.0) == 0.0);
+    CHECK_NEAR(gs_act_f(GS_ACT_SOFTPLUS, 0, 0.0), log(2.0), 1e-15, 0);
+    CHECK_NEAR(gs_act_df(GS_ACT_SOFTPLUS, 0, -50.0), exp(-50.0), 1e-15, 0);
+    /* swish = silu, bitwise */
+    CHECK_NEAR(gs_act_f(GS_ACT_SWISH, 0, 1.0), 0.7310585786300049, 1e-15, 0);
+    CHECK_NEAR(gs_act_df(GS_ACT_SWISH, 0, 1.0), 0.9276705118714867, 1e-15, 0);
+    for (double x = -40.0; x <= 40.0; x += 0.37) {
+        CHECK(gs_act_f(GS_ACT_SWISH, 0, x) == gs_act_f(GS_ACT_SILU, 0, x));
+        CHECK(gs_act_df(GS_ACT_SWISH, 0, x) == gs_act_df(GS_ACT_SILU, 0, x));
     }
+    CHECK(gs_act_f(GS_ACT_SWISH, 0, 1000.0) == 1000.0);
+    /* softsign */
+    CHECK(gs_act_f(GS_ACT_SOFTSIGN, 0, 3.0) == 0.75);
+    CHECK(gs_act_f(GS_ACT_SOFTSIGN, 0, -3.0) == -0.75);
+    CHECK(gs_act_df(GS_ACT_SOFTSIGN, 0, 1.0) == 0.25);
+    /* hard_tanh: clip to [-1, 1], f' = 1 inside, 0 at the kinks and outside */
+    CHECK(gs_act_f(GS_ACT_HARD_TANH, 0, 2.0) == 1.0);
+    CHECK(gs_act_f(GS_ACT_HARD_TANH, 0, -2.0) == -1.0);
+    CHECK(gs_act_f(GS_ACT_HARD_TANH, 0, 0.3) == 0.3);
+    CHECK(gs_act_df(GS_ACT_HARD_TANH, 0, 1.0) == 0.0);
+    CHECK(gs_act_df(GS_ACT_HARD_TANH, 0, -1.0) == 0.0);
+    CHECK(gs_act_df(GS_ACT_HARD_TANH, 0, 0.999) == 1.0);
+    CHECK(gs_act_df(GS_ACT_HARD_TANH, 0, -5.0) == 0.0);
+    /* the parameter a config implies */
+    gs_run_config cfg;
+    gs_config_defaults(&cfg);
+    CHECK(cfg.leaky_alpha == 0.01 && cfg.elu_alpha == 1.0 && cfg.init_noise == 0.0);
+    cfg.activation = GS_ACT_LEAKY_RELU;
+    CHECK(gs_act_alpha(&cfg) == 0.01);
+    cfg.activation = GS_ACT_ELU;
+    CHECK(gs_act_alpha(&cfg) == 1.0);
+    cfg.activation = GS_ACT_TANH;
+    CHECK(gs_act_alpha(&cfg) == 0.0);
 }
 
 static void bad_shapes(void)
@@ -341,13 +399,21 @@ int main(void)
 {
     unsigned long seed = 1;
     for (int act = 0; act < GS_ACT__COUNT; act++) {
-        gradcheck(act, GS_LOSS_CROSS_ENTROPY, 1, seed++);
-        gradcheck(act, GS_LOSS_MSE, 1, seed++);
-        gradcheck(act, GS_LOSS_MSE, 0, seed++);
+        /* the default parameter, then (leaky_relu, elu) a non-trivial one: alpha = 1 makes elu
+         * C1 and 0.01 makes leaky_relu almost relu */
+        double al = act == GS_ACT_ELU ? 1.0 : 0.01;
+        for (int pass = 0; pass < 2; pass++) {
+            if (pass == 1 && act != GS_ACT_LEAKY_RELU && act != GS_ACT_ELU)
+                break;
+            gradcheck(act, al, GS_LOSS_CROSS_ENTROPY, 1, seed++);
+            gradcheck(act, al, GS_LOSS_MSE, 1, seed++);
+            gradcheck(act, al, GS_LOSS_MSE, 0, seed++);
+            al = act == GS_ACT_ELU ? 0.6 : 0.2;
+        }
+        naive_forward(act);
     }
-    naive_forward();
     act_derivatives();
-    init_stats();
+    act_values();
     bad_shapes();
     return CHECK_EXIT();
 }

@@ -270,6 +270,25 @@ static void test_canonical(void)
     }
     CHECK(gs_run_seed(0, 0) >= 1);
 
+    /* the activation parameters and init noise at their defaults leave the id text alone */
+    gs_config_defaults(&cfg);
+    cfg.activation = GS_ACT_LEAKY_RELU;
+    cfg.init = GS_INIT_ORTHOGONAL;
+    gs_run_canonical(&cfg, 0, buf, sizeof buf);
+    CHECK_EQ_STR(buf, "model.activation=leaky_relu\nmodel.init=orthogonal\nreplicate=0\n");
+    cfg.leaky_alpha = 0.2;
+    cfg.elu_alpha = 0.5;
+    cfg.init_noise = 0.125;
+    gs_run_canonical(&cfg, 0, buf, sizeof buf);
+    CHECK_EQ_STR(buf, "model.activation=leaky_relu\nmodel.elu_alpha=0.5\nmodel.init=orthogonal\n"
+                      "model.init_noise=0.125\nmodel.leaky_alpha=0.2\nreplicate=0\n");
+    for (int a = 0; a < GS_ACT__COUNT; a++)
+        CHECK(gs_act_names[a] != NULL);
+    CHECK(gs_act_names[GS_ACT__COUNT] == NULL);
+    CHECK(gs_init_names[GS_INIT__COUNT] == NULL);
+    CHECK_EQ_STR(gs_act_names[GS_ACT_SILU], "silu");
+    CHECK_EQ_STR(gs_init_names[GS_INIT_IDENTITY], "identity");
+
     const char *names[] = {"linear", "tanh", "sigmoid", "relu", NULL};
     CHECK_EQ_STR(gs_nearest_name("tahn", names), "tanh");
     CHECK_EQ_STR(gs_nearest_name("relu", names), "relu");
@@ -445,6 +464,21 @@ static const bad_case bad[] = {
      NULL, "t.yaml:6: train.batch: 65 exceeds data.samples 64 (use batch: full)"},
     {NULL, "train.batch=5000",
      "command line: train.batch=5000: 5000 exceeds data.samples 4096 (use batch: full)"},
+    {"name: t\nmodel:\n  depth: 2\n  width: 8\n  activation: [elu, gelu2]\ntrain: {steps: 1}\n",
+     NULL, "t.yaml:5: model.activation: unknown value 'gelu2' (did you mean 'gelu'?)"},
+    {NULL, "model.activation=hardtanh",
+     "command line: model.activation=hardtanh: unknown value 'hardtanh' (did you mean "
+     "'hard_tanh'?)"},
+    {NULL, "model.init=xavier_norml",
+     "command line: model.init=xavier_norml: unknown value 'xavier_norml' (did you mean "
+     "'xavier_normal'?)"},
+    {NULL, "model.init=orthogonl", "(did you mean 'orthogonal'?)"},
+    {"name: t\nmodel: {depth: 1, width: 8, leaky_alpha: -0.1}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:2: model.leaky_alpha: must be >= 0 (got -0.1)"},
+    {NULL, "model.elu_alpha=x",
+     "command line: model.elu_alpha=x: expected a finite number, got 'x'"},
+    {NULL, "model.init_noise=-1", "command line: model.init_noise=-1: must be >= 0 (got -1)"},
+    {NULL, "model.alpha=0.1", "unknown key 'model.alpha'"},
 };
 
 /* What the name and batch checks still accept: plain file names, a batch equal to the sample
@@ -458,6 +492,11 @@ static void test_accepted(void)
         "train: {steps: 1, batch: [full, 64]}\n",
         "name: x\ndata: {kind: hdf5, path: d.h5}\nmodel: {depth: 1, width: 8}\n"
         "train: {steps: 1, batch: 1000000}\n",
+        "name: x\nmodel: {depth: 1, width: 8, activation: [linear, tanh, sigmoid, relu, "
+        "leaky_relu, elu, selu, gelu, softplus, swish, silu, softsign, hard_tanh], "
+        "init: [normal, normal_std, uniform, xavier_normal, xavier_uniform, he_normal, he_uniform, "
+        "lecun_normal, orthogonal, identity], leaky_alpha: [0.01, 0.2], elu_alpha: 0.5, "
+        "init_noise: 0.01}\ntrain: {steps: 1}\n",
     };
     for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
         gs_error err;

@@ -135,7 +135,7 @@ static void draw_order(void)
     CHECK_EQ_INT(gs_net_create(&net, &run.cfg, ds->d, ds->k, ds->n, &err), GS_OK);
     if (!res || !net)
         goto done;
-    gs_net_init(net, &run.cfg, rng);
+    CHECK_EQ_INT(gs_net_init(net, &run.cfg, rng, &err), GS_OK);
     gs_net_forward(net, ds->x, ds->n);
     double loss = gs_net_loss(net, ds->label, NULL, ds->n);
     gs_net_backward(net, ds->x, ds->n);
@@ -243,7 +243,7 @@ static void bad_runs(void)
     CHECK_EQ_INT(gs_train_run(&res, &run, &rec, NULL, NULL, &err), GS_EINVAL);
     CHECK(strncmp(err.msg, "need steps >= 1", 15) == 0);
     run = make_run(5);
-    run.cfg.lr = NAN;
+    run.cfg.lr = (double)NAN;
     CHECK_EQ_INT(gs_train_run(&res, &run, &rec, NULL, NULL, &err), GS_EINVAL);
     run = make_run(5);
     run.cfg.data_kind = GS_DATA_HDF5;
@@ -385,9 +385,9 @@ static void bias_divergence(void)
     if (net) {
         CHECK(gs_net_bias_grads_finite(net));
         for (size_t l = 0; l < net->n_layers; l++) {
-            net->db[l][net->n[l + 1] - 1] = NAN;
+            net->db[l][net->n[l + 1] - 1] = (double)NAN;
             CHECK(!gs_net_bias_grads_finite(net));
-            net->db[l][net->n[l + 1] - 1] = -INFINITY;
+            net->db[l][net->n[l + 1] - 1] = -(double)INFINITY;
             CHECK(!gs_net_bias_grads_finite(net));
             net->db[l][net->n[l + 1] - 1] = 0.0;
         }

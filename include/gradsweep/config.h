@@ -12,11 +12,28 @@
     X(GS_ACT_LINEAR, "linear")                                                                     \
     X(GS_ACT_TANH, "tanh")                                                                         \
     X(GS_ACT_SIGMOID, "sigmoid")                                                                   \
-    X(GS_ACT_RELU, "relu")
+    X(GS_ACT_RELU, "relu")                                                                         \
+    X(GS_ACT_LEAKY_RELU, "leaky_relu")                                                             \
+    X(GS_ACT_ELU, "elu")                                                                           \
+    X(GS_ACT_SELU, "selu")                                                                         \
+    X(GS_ACT_GELU, "gelu")                                                                         \
+    X(GS_ACT_SOFTPLUS, "softplus")                                                                 \
+    X(GS_ACT_SWISH, "swish")                                                                       \
+    X(GS_ACT_SILU, "silu")                                                                         \
+    X(GS_ACT_SOFTSIGN, "softsign")                                                                 \
+    X(GS_ACT_HARD_TANH, "hard_tanh")
 
 #define GS_INIT_LIST(X)                                                                            \
     X(GS_INIT_NORMAL, "normal")                                                                    \
-    X(GS_INIT_NORMAL_STD, "normal_std")
+    X(GS_INIT_NORMAL_STD, "normal_std")                                                            \
+    X(GS_INIT_UNIFORM, "uniform")                                                                  \
+    X(GS_INIT_XAVIER_NORMAL, "xavier_normal")                                                      \
+    X(GS_INIT_XAVIER_UNIFORM, "xavier_uniform")                                                    \
+    X(GS_INIT_HE_NORMAL, "he_normal")                                                              \
+    X(GS_INIT_HE_UNIFORM, "he_uniform")                                                            \
+    X(GS_INIT_LECUN_NORMAL, "lecun_normal")                                                        \
+    X(GS_INIT_ORTHOGONAL, "orthogonal")                                                            \
+    X(GS_INIT_IDENTITY, "identity")
 
 #define GS_LOSS_LIST(X)                                                                            \
     X(GS_LOSS_MSE, "mse")                                                                          \
@@ -69,12 +86,15 @@ typedef struct {
     char data_x[GS_NAME_MAX];    /* hdf5: dataset with inputs [n, d] */
     char data_y[GS_NAME_MAX];    /* hdf5: dataset with int labels [n] or float targets [n, k] */
     /* model */
-    int64_t depth;  /* hidden layers; the net has depth + 1 weight matrices */
-    int64_t width;  /* units per hidden layer */
-    int activation; /* gs_act */
-    int init;       /* gs_init */
-    double sigma_w; /* weight scale (see gs_init) */
-    double sigma_b; /* bias std; biases exactly 0 when 0 */
+    int64_t depth;      /* hidden layers; the net has depth + 1 weight matrices */
+    int64_t width;      /* units per hidden layer */
+    int activation;     /* gs_act */
+    double leaky_alpha; /* leaky_relu: slope for x <= 0 (also the he_* gain) */
+    double elu_alpha;   /* elu: alpha */
+    int init;           /* gs_init */
+    double sigma_w;     /* weight scale (see gs_net_init) */
+    double sigma_b;     /* bias std; biases exactly 0 when 0 */
+    double init_noise;  /* identity: std of Gaussian noise added to W; no draws when 0 */
     /* train */
     int64_t steps; /* optimizer steps */
     int64_t batch; /* minibatch size; 0 means full batch ("full") */

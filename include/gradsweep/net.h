@@ -27,6 +27,7 @@ typedef struct {
     double *delta2;    /* scratch [B][max n] */
     double *prob;      /* [B][n[L]] softmax probabilities (cross entropy) */
     int act;           /* gs_act */
+    double alpha;      /* the activation's parameter, gs_act_alpha(cfg) */
     int loss;          /* gs_loss */
     size_t n_params;
 } gs_net;
@@ -41,14 +42,35 @@ gs_status gs_net_create(gs_net **out, const gs_run_config *cfg, size_t d_in, siz
 /* Frees a net; NULL is a no-op. */
 void gs_net_destroy(gs_net *net);
 
-/* Draws parameters from rng per cfg->init / sigma_w / sigma_b: normal: W ~ N(0, sigma_w^2/fan_in);
- * normal_std: W ~ N(0, sigma_w^2); b ~ N(0, sigma_b^2), exactly 0 when sigma_b == 0 (no draws).
- * Layers in order 0..L-1, each W row-major then b. */
-void gs_net_init(gs_net *net, const gs_run_config *cfg, gsl_rng *rng);
+/* Draws parameters from rng per cfg->init, sigma_w, sigma_b (and init_noise for identity; the
+ * leaky_relu slope for he_*). Every layer, the readout included, with fan_in = n[l] and
+ * fan_out = n[l+1]; W ~ N(0, s^2) or U(-a, a) with
+ *   normal, lecun_normal  s = sigma_w / sqrt(fan_in)      (the same draws)
+ *   normal_std            s = sigma_w
+ *   uniform               a = sigma_w sqrt(3 / fan_in)
+ *   xavier_normal         s = sigma_w sqrt(2 / (fan_in + fan_out))
+ *   xavier_uniform        a = sigma_w sqrt(6 / (fan_in + fan_out))
+ *   he_normal             s = sigma_w sqrt(2 / ((1 + alpha^2) fan_in))
+ *   he_uniform            a = sigma_w sqrt(6 / ((1 + alpha^2) fan_in))
+ * with alpha = model.leaky_alpha when the activation is leaky_relu, else 0. orthogonal: sigma_w Q,
+ * Q the sign-corrected QR factor of a standard Gaussian matrix (W W^T = sigma_w^2 I when wide,
+ * W^T W = sigma_w^2 I when tall). identity: sigma_w on the main diagonal, plus N(0, init_noise^2)
+ * on every entry when init_noise > 0. Biases b ~ N(0, sigma_b^2), exactly 0 when sigma_b == 0.
+ * Draw order: layers 0..L-1, each all of W (row-major; orthogonal: its Gaussian matrix in W's
+ * layout; identity: only the noise, none when init_noise == 0), then b (none when sigma_b == 0).
+ * GS_ENOMEM when the orthogonal workspace cannot be allocated, GS_EINVAL for an unknown init or
+ * a failed QR; the parameters are then unspecified. */
+gs_status gs_net_init(gs_net *net, const gs_run_config *cfg, gsl_rng *rng, gs_error *err);
 
-/* Activation value and derivative (by enum). */
-double gs_act_f(int act, double x);
-double gs_act_df(int act, double x);
+/* Activation value and derivative (by enum) with parameter alpha (the leaky_relu slope, the elu
+ * alpha; ignored by the other kinds). Conventions at kinks: relu'(0) = 0, leaky_relu'(0) = alpha,
+ * elu'(0) = alpha, selu'(0) = lambda alpha, hard_tanh'(+-1) = 0 (PyTorch's). */
+double gs_act_f(int act, double alpha, double x);
+double gs_act_df(int act, double alpha, double x);
+
+/* The activation parameter a config implies: leaky_alpha for leaky_relu, elu_alpha for elu, 0
+ * otherwise. */
+double gs_act_alpha(const gs_run_config *cfg);
 
 /* Forward pass on x [B][n0]; fills h and a. */
 void gs_net_forward(gs_net *net, const double *x, size_t B);

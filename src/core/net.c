@@ -1,7 +1,7 @@
-/* The fully-connected network core (float64): activation table, inits, forward, loss, backward,
- * gradient norms and SGD. One allocation per block at create time; the kernels never allocate,
- * never fail and never print. Glossary as in net.h: B rows, L layers, layer l maps n[l] to
- * n[l+1]. */
+/* The fully-connected network core (float64): create, forward, loss, backward, gradient norms and
+ * SGD (activations in act.c, inits in init.c). One allocation per block at create time; the kernels
+ * never allocate, never fail and never print. Glossary as in net.h: B rows, L layers, layer l maps
+ * n[l] to n[l+1]. */
 #include <assert.h>
 #include <float.h>
 #include <limits.h>
@@ -12,72 +12,8 @@
 
 #include <cblas.h>
 
+#include "core/act.h"
 #include "gradsweep/net.h"
-
-/* ---- activations: one table entry per kind (f, f' of the pre-activation x, and f' written in
- * terms of the output y = f(x), which lets backward reuse a[] instead of recomputing f). ---- */
-
-static inline double lin_f(double x)
-{
-    return x;
-}
-static inline double lin_df(double x)
-{
-    (void)x;
-    return 1.0;
-}
-static inline double lin_dfy(double y)
-{
-    (void)y;
-    return 1.0;
-}
-
-static inline double tanh_f(double x)
-{
-    return tanh(x);
-}
-/* tanh'(x) = 1 - tanh(x)^2 */
-static inline double tanh_dfy(double y)
-{
-    return 1.0 - y * y;
-}
-static inline double tanh_df(double x)
-{
-    return tanh_dfy(tanh(x));
-}
-
-/* sigma(x) = 1 / (1 + e^-x), written so that exp never overflows for large |x|. */
-static inline double sig_f(double x)
-{
-    if (x >= 0.0)
-        return 1.0 / (1.0 + exp(-x));
-    double e = exp(x);
-    return e / (1.0 + e);
-}
-/* sigma'(x) = sigma(x) (1 - sigma(x)) */
-static inline double sig_dfy(double y)
-{
-    return y * (1.0 - y);
-}
-static inline double sig_df(double x)
-{
-    return sig_dfy(sig_f(x));
-}
-
-/* relu'(0) = 0 by convention (as in PyTorch); relu(x) > 0 exactly when x > 0, so the output form
- * gives the same derivative. NaN propagates through f (x <= 0 is false for NaN), unlike fmax. */
-static inline double relu_f(double x)
-{
-    return x <= 0.0 ? 0.0 : x;
-}
-static inline double relu_df(double x)
-{
-    return x > 0.0 ? 1.0 : 0.0;
-}
-static inline double relu_dfy(double y)
-{
-    return y > 0.0 ? 1.0 : 0.0;
-}
 
 /* Element loops are marked `omp simd` so they vectorise at -O2 too (GCC's -O2 cost model skips
  * loops that need an epilogue). Only loops without a cross-iteration reduction are marked, so the
@@ -87,74 +23,6 @@ static inline double relu_dfy(double y)
 #else
 #define GS_SIMD
 #endif
-
-/* Fused kernels per activation, so the element loop inlines f instead of calling a pointer.
- * fwd: h[i] += b (row broadcast), a[i] = f(h[i]); h, a [B][n], b [n].
- * bwd: d[i] *= f'(a[i]) and db[j] = sum_i d[i][j]; d, a [B][n], db [n]. */
-#define GS_ACT_KERNELS(name)                                                                       \
-    static void name##_fwd(double *restrict h, double *restrict a, const double *restrict b,       \
-                           size_t B, size_t n)                                                     \
-    {                                                                                              \
-        for (size_t i = 0; i < B; i++) {                                                           \
-            double *restrict hr = h + i * n, *restrict ar = a + i * n;                             \
-            GS_SIMD                                                                                \
-            for (size_t j = 0; j < n; j++) {                                                       \
-                double v = hr[j] + b[j];                                                           \
-                hr[j] = v;                                                                         \
-                ar[j] = name##_f(v);                                                               \
-            }                                                                                      \
-        }                                                                                          \
-    }                                                                                              \
-    static void name##_bwd(double *restrict d, const double *restrict a, double *restrict db,      \
-                           size_t B, size_t n)                                                     \
-    {                                                                                              \
-        memset(db, 0, n * sizeof *db);                                                             \
-        for (size_t i = 0; i < B; i++) {                                                           \
-            double *restrict dr = d + i * n;                                                       \
-            const double *restrict ar = a + i * n;                                                 \
-            GS_SIMD                                                                                \
-            for (size_t j = 0; j < n; j++) {                                                       \
-                double v = dr[j] * name##_dfy(ar[j]);                                              \
-                dr[j] = v;                                                                         \
-                db[j] += v;                                                                        \
-            }                                                                                      \
-        }                                                                                          \
-    }
-
-GS_ACT_KERNELS(lin)
-GS_ACT_KERNELS(tanh)
-GS_ACT_KERNELS(sig)
-GS_ACT_KERNELS(relu)
-#undef GS_ACT_KERNELS
-
-typedef struct {
-    double (*f)(double x);
-    double (*df)(double x);
-    void (*fwd)(double *restrict h, double *restrict a, const double *restrict b, size_t B,
-                size_t n);
-    void (*bwd)(double *restrict d, const double *restrict a, double *restrict db, size_t B,
-                size_t n);
-} act_entry;
-
-/* Indexed by gs_act (config.h order). */
-static const act_entry acts[GS_ACT__COUNT] = {
-    [GS_ACT_LINEAR] = {lin_f, lin_df, lin_fwd, lin_bwd},
-    [GS_ACT_TANH] = {tanh_f, tanh_df, tanh_fwd, tanh_bwd},
-    [GS_ACT_SIGMOID] = {sig_f, sig_df, sig_fwd, sig_bwd},
-    [GS_ACT_RELU] = {relu_f, relu_df, relu_fwd, relu_bwd},
-};
-
-double gs_act_f(int act, double x)
-{
-    assert(act >= 0 && act < GS_ACT__COUNT);
-    return acts[act].f(x);
-}
-
-double gs_act_df(int act, double x)
-{
-    assert(act >= 0 && act < GS_ACT__COUNT);
-    return acts[act].df(x);
-}
 
 /* ---- create / destroy ---- */
 
@@ -253,6 +121,7 @@ gs_status gs_net_create(gs_net **out, const gs_run_config *cfg, size_t d_in, siz
     net->n_layers = L;
     net->max_batch = max_batch;
     net->act = cfg->activation;
+    net->alpha = gs_act_alpha(cfg);
     net->loss = cfg->loss;
     net->n = calloc(L + 1, sizeof *net->n);
     if (!net->n)
@@ -355,7 +224,7 @@ static void add_bias(double *restrict h, const double *restrict b, size_t B, siz
 void gs_net_forward(gs_net *net, const double *x, size_t B)
 {
     assert(B >= 1 && B <= net->max_batch);
-    const act_entry *e = &acts[net->act];
+    const gs_act_entry *e = gs_act_entry_get(net->act);
     size_t L = net->n_layers;
     const double *in = x; /* [B][n[l]] */
     for (size_t l = 0; l < L; l++) {
@@ -364,7 +233,7 @@ void gs_net_forward(gs_net *net, const double *x, size_t B)
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)n_out, (int)n_in, 1.0, in,
                     (int)n_in, net->w[l], (int)n_in, 0.0, net->h[l], (int)n_out);
         if (l + 1 < L) {
-            e->fwd(net->h[l], net->a[l], net->b[l], B, n_out);
+            e->fwd(net->h[l], net->a[l], net->b[l], B, n_out, net->alpha);
             in = net->a[l];
         } else {
             add_bias(net->h[l], net->b[l], B, n_out);
@@ -451,7 +320,7 @@ static void col_sums(const double *restrict d, double *restrict db, size_t B, si
 void gs_net_backward(gs_net *net, const double *x, size_t B)
 {
     assert(B >= 1 && B <= net->max_batch);
-    const act_entry *e = &acts[net->act];
+    const gs_act_entry *e = gs_act_entry_get(net->act);
     size_t L = net->n_layers;
     double *d = net->delta, *d2 = net->delta2; /* [B][n[l+1]] and [B][n[l]] */
     col_sums(d, net->db[L - 1], B, net->n[L]);
@@ -466,7 +335,7 @@ void gs_net_backward(gs_net *net, const double *x, size_t B)
         /* [B][n_out] x [n_out][n_in] -> [B][n_in] */
         cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)n_in, (int)n_out, 1.0,
                     d, (int)n_out, net->w[l], (int)n_in, 0.0, d2, (int)n_in);
-        e->bwd(d2, net->a[l - 1], net->db[l - 1], B, n_in);
+        e->bwd(d2, net->h[l - 1], net->a[l - 1], net->db[l - 1], B, n_in, net->alpha);
         double *t = d;
         d = d2;
         d2 = t;

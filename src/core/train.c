@@ -126,7 +126,7 @@ gs_status gs_result_create(gs_result **out, const gs_run *run, const gs_record *
         goto nomem;
     res->status = GS_RUN_OK;
     res->diverged_step = -1;
-    res->final_loss = res->grad_norm0_first = res->grad_norm0_last = NAN;
+    res->final_loss = res->grad_norm0_first = res->grad_norm0_last = (double)NAN;
     *out = res;
     res = NULL;
     goto done;
@@ -180,6 +180,12 @@ static gs_status check_run(const gs_run *run, const gs_dataset *data, gs_error *
         return gs_error_set(err, GS_EINVAL,
                             "lr, sigma_w and sigma_b must be finite and >= 0, got %g, %g, %g",
                             c->lr, c->sigma_w, c->sigma_b);
+    if (!(c->leaky_alpha >= 0.0 && isfinite(c->leaky_alpha) && c->elu_alpha >= 0.0 &&
+          isfinite(c->elu_alpha) && c->init_noise >= 0.0 && isfinite(c->init_noise)))
+        return gs_error_set(err, GS_EINVAL,
+                            "leaky_alpha, elu_alpha and init_noise must be finite and >= 0, got "
+                            "%g, %g, %g",
+                            c->leaky_alpha, c->elu_alpha, c->init_noise);
     if (!data && c->data_kind != GS_DATA_GAUSSIAN_MIXTURE)
         return gs_error_set(err, GS_EINVAL, "data kind '%s' needs a preloaded data set",
                             c->data_kind >= 0 && c->data_kind < GS_DATA__COUNT
@@ -220,7 +226,8 @@ static gs_status setup(work *w, const gs_run *run, const gs_dataset *data, gs_er
     w->full = w->B == ds->n;
     if ((st = gs_net_create(&w->net, cfg, ds->d, ds->k, w->B, err)))
         return st;
-    gs_net_init(w->net, cfg, w->rng);
+    if ((st = gs_net_init(w->net, cfg, w->rng, err)))
+        return st;
     w->norms = alloc_n(w->net->n_layers, sizeof *w->norms);
     if (!w->norms)
         return gs_error_set(err, GS_ENOMEM, "out of memory");
