@@ -38,6 +38,10 @@ with h5py.File(path, "r") as f:
         need(g["grad_norm"].shape == (T, L), f"{rid}: grad_norm shape {g['grad_norm'].shape}")
         need(len(g["grad_norm"].dims[0]) == 1 and len(g["grad_norm"].dims[1]) == 1,
              f"{rid}: grad_norm lacks dimension scales")
+        for name in ["lr", "clipped", "grad_norm_global"]:
+            need(g[name].shape == (T,), f"{rid}: {name} shape {g[name].shape}")
+            need([d.label for d in g[name].dims] == ["step"], f"{rid}: {name} dims")
+        need(g["clipped"].dtype == np.int8, f"{rid}: clipped dtype {g['clipped'].dtype}")
         S = g["grads/step"].shape[0]
         status = g.attrs["status"]
         status = status.decode() if isinstance(status, bytes) else status

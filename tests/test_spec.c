@@ -479,6 +479,45 @@ static const bad_case bad[] = {
      "command line: model.elu_alpha=x: expected a finite number, got 'x'"},
     {NULL, "model.init_noise=-1", "command line: model.init_noise=-1: must be >= 0 (got -1)"},
     {NULL, "model.alpha=0.1", "unknown key 'model.alpha'"},
+    {"name: t\ndata:\n  kind: gaussian_mixture\n  teacher_depth: 2\nmodel: {depth: 1, width: 8}\n"
+     "train: {steps: 1}\n",
+     NULL,
+     "t.yaml:4: data.teacher_depth: not used by data kind 'gaussian_mixture' (only by 'teacher')"},
+    {"name: t\ndata:\n  kind: spirals\n  dim: 3\nmodel: {depth: 1, width: 8}\ntrain: {steps: 1}\n",
+     NULL,
+     "t.yaml:4: data.dim: not used by data kind 'spirals' (only by 'gaussian_mixture', "
+     "'teacher', 'random_labels')"},
+    {"name: t\ndata:\n  kind: teacher\n  classes: 3\nmodel: {depth: 1, width: 8}\n"
+     "train: {steps: 1, loss: mse}\n",
+     NULL, "t.yaml:4: data.classes: not used by data kind 'teacher'"},
+    {"name: t\ndata:\n  kind: random_labels\n  noise: 0.1\nmodel: {depth: 1, width: 8}\n"
+     "train: {steps: 1}\n",
+     NULL,
+     "t.yaml:4: data.noise: not used by data kind 'random_labels' (only by 'teacher', "
+     "'spirals')"},
+    {"name: t\ndata:\n  kind: teacher\n  teacher_activation: tahn\nmodel: {depth: 1, width: 8}\n"
+     "train: {steps: 1, loss: mse}\n",
+     NULL, "t.yaml:4: data.teacher_activation: unknown value 'tahn' (did you mean 'tanh'?)"},
+    {"name: t\ndata:\n  kind: teacher\nmodel: {depth: 1, width: 8}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:3: train.loss: cross_entropy needs labels, but data kind 'teacher' gives float "
+     "targets (use loss: mse)"},
+    {"name: t\ndata:\n  kind: teacher\n  outputs: 0\nmodel: {depth: 1, width: 8}\n"
+     "train: {steps: 1, loss: mse}\n",
+     NULL, "t.yaml:4: data.outputs: must be >= 1 (got 0)"},
+    {"name: t\ndata:\n  kind: spirals\n  samples: 10\nmodel: {depth: 1, width: 8}\n"
+     "train: {steps: 1, batch: 11}\n",
+     NULL, "t.yaml:6: train.batch: 11 exceeds data.samples 10 (use batch: full)"},
+    {"name: t\ndata:\n  kind: mnist_idx\n  images: i.gz\nmodel: {depth: 1, width: 8}\n"
+     "train: {steps: 1}\n",
+     NULL, "t.yaml:2: data.labels: required key missing"},
+    {"name: t\ndata:\n  kind: mnist_idx\n  images: i\n  labels: l\n  limit: -1\n"
+     "model: {depth: 1, width: 8}\ntrain: {steps: 1}\n",
+     NULL, "t.yaml:6: data.limit: must be >= 0 (got -1)"},
+    {"name: t\ndata:\n  kind: hdf5\n  path: d.h5\n  limit: 5\nmodel: {depth: 1, width: 8}\n"
+     "train: {steps: 1}\n",
+     NULL, "t.yaml:5: data.limit: not used by data kind 'hdf5' (only by 'mnist_idx')"},
+    {"name: t\ndata: {normalize: yes}\nmodel: {depth: 1, width: 8}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:2: data.normalize: unknown value 'yes'"},
 };
 
 /* What the name and batch checks still accept: plain file names, a batch equal to the sample
@@ -497,6 +536,17 @@ static void test_accepted(void)
         "init: [normal, normal_std, uniform, xavier_normal, xavier_uniform, he_normal, he_uniform, "
         "lecun_normal, orthogonal, identity], leaky_alpha: [0.01, 0.2], elu_alpha: 0.5, "
         "init_noise: 0.01}\ntrain: {steps: 1}\n",
+        "name: x\ndata: {kind: teacher, dim: 4, samples: 50, outputs: 2, noise: 0.1, "
+        "teacher_depth: 3, teacher_width: 16, teacher_activation: relu, normalize: true}\n"
+        "model: {depth: 1, width: 8}\ntrain: {steps: 1, loss: mse, batch: 50}\n",
+        "name: x\ndata: {kind: spirals, classes: 3, samples: 90, noise: [0, 0.2]}\n"
+        "model: {depth: 1, width: 8}\ntrain: {steps: 1}\n",
+        "name: x\ndata: {kind: random_labels, classes: 5, dim: 7, samples: 20}\n"
+        "model: {depth: 1, width: 8}\ntrain: {steps: 1}\n",
+        "name: x\ndata: {kind: mnist_idx, images: a-images.gz, labels: a-labels, limit: 100, "
+        "normalize: false}\nmodel: {depth: 1, width: 8}\ntrain: {steps: 1, batch: 1000000}\n",
+        "name: x\ndata: {kind: [gaussian_mixture, spirals, random_labels], classes: [2, 3]}\n"
+        "model: {depth: 1, width: 8}\ntrain: {steps: 1}\n",
     };
     for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
         gs_error err;
@@ -639,6 +689,79 @@ static void test_snapshot_fast(void)
                  1000000 + 3 + 1); /* multiples of 10^6, then 50, 100, 199, and the last step */
 }
 
+/* The optimizer, schedule and clipping keys: accepted values and the clip sugar, ids of runs at
+ * the defaults unchanged, and each error with its message. */
+static void test_train_keys(void)
+{
+    static const char *const head = "name: x\nmodel: {depth: 1, width: 8}\n";
+    static const struct {
+        const char *train, *want; /* want NULL: accepted */
+    } cases[] = {
+        {"{steps: 5, optimizer: [sgd, momentum, adam, adamw, rmsprop], nesterov: true, "
+         "momentum: 0.5, beta1: 0.8, beta2: 0.99, eps: 1e-6, rho: 0.9, weight_decay: 0.01}",
+         NULL},
+        {"{steps: 5, schedule: [constant, cosine], warmup: 2}", NULL},
+        {"{steps: 5, schedule: step, step_size: 2, gamma: 0.5}", NULL},
+        {"{steps: 5, clip: {norm: [1, 2]}}", NULL},
+        {"{steps: 5, clip: {value: 0.5}, clip_norm: 0}", NULL},
+        {"{steps: 5, optimizer: adma}", "unknown value 'adma' (did you mean 'adam'?)"},
+        {"{steps: 5, schedule: cosin}", "unknown value 'cosin' (did you mean 'cosine'?)"},
+        {"{steps: 5, nesterov: yes}", "expected one of: false, true"},
+        {"{steps: 5, beta2: 1}", "train.beta2"},
+        {"{steps: 5, momentum: -0.1}", "train.momentum"},
+        {"{steps: 5, eps: 0}", "train.eps"},
+        {"{steps: 5, warmup: 1.5}", "train.warmup"},
+        {"{steps: 5, clip_norm: 1, clip_value: 2}", "exclusive"},
+        {"{steps: 5, clip: {norm: [0, 1]}, clip_value: [0, 2]}", "exclusive"},
+        {"{steps: 5, clip: {norm: 1}, clip_norm: 2}", "given twice"},
+        {"{steps: 5, clip: {nrom: 1}}",
+         "train.clip.nrom: unknown key 'nrom' (did you mean 'norm'?)"},
+        {"{steps: 5, clip: 1}", "expected {norm: c} or {value: c}"},
+        {"{steps: 5, clip: {norm: 1, value: 2}}", "expected {norm: c} or {value: c}"},
+        {"{steps: 5, clip: {norm: -1}}", "train.clip_norm"},
+        {"{steps: 5, schedule: [constant, step]}", "train.step_size: required"},
+        {"{steps: 5, clipp: {norm: 1}}", "did you mean 'clip'?"},
+    };
+    char text[512];
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        gs_plan *p = NULL;
+        gs_error err;
+        gs_error_clear(&err);
+        snprintf(text, sizeof text, "%strain: %s\n", head, cases[i].train);
+        gs_status st = gs_plan_parse(&p, text, strlen(text), "t.yaml", NULL, 0, &err);
+        if (!cases[i].want) {
+            CHECK_EQ_INT(st, GS_OK);
+            if (st)
+                fprintf(stderr, "case %zu: %s\n", i, err.msg);
+        } else {
+            CHECK_EQ_INT(st, GS_ESPEC);
+            CHECK_HAS_STR(err.msg, cases[i].want);
+            CHECK_HAS_STR(err.msg, "t.yaml:3:");
+        }
+        gs_plan_destroy(p);
+    }
+    /* Keys at their defaults stay out of the id: spelling them out changes no run. */
+    gs_error err;
+    snprintf(text, sizeof text, "%strain: {steps: 5}\n", head);
+    gs_plan *a = parse(text, NULL, 0, &err);
+    snprintf(text, sizeof text,
+             "%strain: {steps: 5, optimizer: sgd, momentum: 0.9, nesterov: false, beta1: 0.9, "
+             "beta2: 0.999, eps: 1e-8, rho: 0.99, weight_decay: 0, schedule: constant, warmup: 0, "
+             "step_size: 0, gamma: 0.1, clip: {norm: 0}, clip_value: 0}\n",
+             head);
+    gs_plan *b = parse(text, NULL, 0, &err);
+    CHECK(a && b && a->n_runs == 1 && b->n_runs == 1 && strcmp(a->runs[0].id, b->runs[0].id) == 0);
+    gs_plan_destroy(a);
+    gs_plan_destroy(b);
+    /* Overrides reach the new keys; both clip kinds on the command line is an error there. */
+    const char *ovr[2] = {"train.clip_norm=1", "train.clip_value=1"};
+    snprintf(text, sizeof text, "%strain: {steps: 5}\n", head);
+    gs_plan *c = NULL;
+    CHECK_EQ_INT(gs_plan_parse(&c, text, strlen(text), "t.yaml", ovr, 2, &err), GS_ESPEC);
+    CHECK_HAS_STR(err.msg, "command line: train.clip_value=1");
+    gs_plan_destroy(c);
+}
+
 int main(void)
 {
     char path[1024];
@@ -665,6 +788,7 @@ int main(void)
     test_values();
     test_accepted();
     test_errors();
+    test_train_keys();
     test_snapshot_steps();
     test_snapshot_fast();
     return CHECK_EXIT();

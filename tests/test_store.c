@@ -144,8 +144,14 @@ static gs_result *make_result(const gs_run *r, int diverged, int weights)
     res->step = malloc(T * sizeof(int64_t));
     res->loss = malloc(T * sizeof(double));
     res->grad_norm = malloc(T * L * sizeof(double));
+    res->lr = malloc(T * sizeof(double));
+    res->clipped = malloc(T * sizeof(int8_t));
+    res->grad_norm_global = malloc(T * sizeof(double));
     for (size_t t = 0; t < T; t++) {
         res->step[t] = (int64_t)t;
+        res->lr[t] = 0.01 / (double)(t + 1);
+        res->clipped[t] = (int8_t)(t % 2);
+        res->grad_norm_global[t] = diverged ? (double)NAN : 3.0 + (double)t;
         res->loss[t] = diverged ? (double)INFINITY : 2.0 / (double)(t + 1) + (double)r->seed;
         for (size_t l = 0; l < L; l++)
             res->grad_norm[t * L + l] = diverged ? (double)NAN : value(r->seed, l, t) + 7;
@@ -296,6 +302,18 @@ static void check_run(hid_t f, const gs_plan *p, size_t i, int div)
     double *loss = read_f64(g, "loss", &n, &rank, dims);
     CHECK(loss && n == res->n_rows && memcmp(loss, res->loss, n * sizeof *loss) == 0);
     free(loss);
+    double *lr = read_f64(g, "lr", &n, &rank, dims);
+    CHECK(lr && n == res->n_rows && memcmp(lr, res->lr, n * sizeof *lr) == 0);
+    free(lr);
+    double *gg = read_f64(g, "grad_norm_global", &n, &rank, dims);
+    CHECK(gg && n == res->n_rows && rank == 1);
+    for (size_t j = 0; gg && j < n; j++)
+        CHECK(isnan(res->grad_norm_global[j]) ? isnan(gg[j]) : gg[j] == res->grad_norm_global[j]);
+    free(gg);
+    double *cl = read_f64(g, "clipped", &n, &rank, dims);
+    for (size_t j = 0; cl && j < n; j++)
+        CHECK(cl[j] == (double)res->clipped[j]);
+    free(cl);
     double *gn = read_f64(g, "grad_norm", &n, &rank, dims);
     CHECK(gn && rank == 2 && dims[1] == res->n_layers);
     for (size_t j = 0; gn && j < n; j++)

@@ -39,11 +39,25 @@
     X(GS_LOSS_MSE, "mse")                                                                          \
     X(GS_LOSS_CROSS_ENTROPY, "cross_entropy")
 
-#define GS_OPT_LIST(X) X(GS_OPT_SGD, "sgd")
+#define GS_OPT_LIST(X)                                                                             \
+    X(GS_OPT_SGD, "sgd")                                                                           \
+    X(GS_OPT_MOMENTUM, "momentum")                                                                 \
+    X(GS_OPT_ADAM, "adam")                                                                         \
+    X(GS_OPT_ADAMW, "adamw")                                                                       \
+    X(GS_OPT_RMSPROP, "rmsprop")
+
+#define GS_SCHED_LIST(X)                                                                           \
+    X(GS_SCHED_CONSTANT, "constant")                                                               \
+    X(GS_SCHED_COSINE, "cosine")                                                                   \
+    X(GS_SCHED_STEP, "step")
 
 #define GS_DATAKIND_LIST(X)                                                                        \
     X(GS_DATA_GAUSSIAN_MIXTURE, "gaussian_mixture")                                                \
-    X(GS_DATA_HDF5, "hdf5")
+    X(GS_DATA_HDF5, "hdf5")                                                                        \
+    X(GS_DATA_TEACHER, "teacher")                                                                  \
+    X(GS_DATA_SPIRALS, "spirals")                                                                  \
+    X(GS_DATA_RANDOM_LABELS, "random_labels")                                                      \
+    X(GS_DATA_MNIST_IDX, "mnist_idx")
 
 #define GS_DTYPE_LIST(X)                                                                           \
     X(GS_DTYPE_FLOAT32, "float32")                                                                 \
@@ -54,6 +68,7 @@ typedef enum { GS_ACT_LIST(GS_ENUM_DECL) GS_ACT__COUNT } gs_act;
 typedef enum { GS_INIT_LIST(GS_ENUM_DECL) GS_INIT__COUNT } gs_init;
 typedef enum { GS_LOSS_LIST(GS_ENUM_DECL) GS_LOSS__COUNT } gs_loss;
 typedef enum { GS_OPT_LIST(GS_ENUM_DECL) GS_OPT__COUNT } gs_opt;
+typedef enum { GS_SCHED_LIST(GS_ENUM_DECL) GS_SCHED__COUNT } gs_sched;
 typedef enum { GS_DATAKIND_LIST(GS_ENUM_DECL) GS_DATA__COUNT } gs_datakind;
 typedef enum { GS_DTYPE_LIST(GS_ENUM_DECL) GS_DTYPE__COUNT } gs_dtype;
 #undef GS_ENUM_DECL
@@ -63,8 +78,10 @@ extern const char *const gs_act_names[];
 extern const char *const gs_init_names[];
 extern const char *const gs_loss_names[];
 extern const char *const gs_opt_names[];
+extern const char *const gs_sched_names[];
 extern const char *const gs_datakind_names[];
 extern const char *const gs_dtype_names[];
+extern const char *const gs_bool_names[]; /* {"false", "true"}: boolean keys are 0/1 enums */
 
 #define GS_PATH_MAX 512
 #define GS_NAME_MAX 128
@@ -77,14 +94,23 @@ extern const char *const gs_dtype_names[];
  * equal configs, replicate and master seed are bitwise identical. */
 typedef struct {
     /* data */
-    int data_kind;               /* gs_datakind */
-    int64_t data_classes;        /* gaussian_mixture: number of classes */
-    int64_t data_dim;            /* gaussian_mixture: input dimension */
-    int64_t data_samples;        /* gaussian_mixture: number of samples */
-    double data_separation;      /* gaussian_mixture: class means ~ N(0, separation^2 I) */
-    char data_path[GS_PATH_MAX]; /* hdf5: file path as written in the spec */
-    char data_x[GS_NAME_MAX];    /* hdf5: dataset with inputs [n, d] */
-    char data_y[GS_NAME_MAX];    /* hdf5: dataset with int labels [n] or float targets [n, k] */
+    int data_kind;                 /* gs_datakind */
+    int64_t data_classes;          /* gaussian_mixture, spirals (arms), random_labels: classes */
+    int64_t data_dim;              /* gaussian_mixture, teacher, random_labels: input dimension */
+    int64_t data_samples;          /* synthetic kinds: number of samples */
+    double data_separation;        /* gaussian_mixture: class means ~ N(0, separation^2 I) */
+    double data_noise;             /* teacher: target noise std; spirals: input noise std */
+    int64_t data_outputs;          /* teacher: output (target) width */
+    int64_t teacher_depth;         /* teacher: hidden layers of the teacher net */
+    int64_t teacher_width;         /* teacher: units per hidden layer of the teacher net */
+    int teacher_activation;        /* teacher: gs_act of the teacher net */
+    char data_path[GS_PATH_MAX];   /* hdf5: file path as written in the spec */
+    char data_x[GS_NAME_MAX];      /* hdf5: dataset with inputs [n, d] */
+    char data_y[GS_NAME_MAX];      /* hdf5: dataset with int labels [n] or float targets [n, k] */
+    char data_images[GS_PATH_MAX]; /* mnist_idx: image file path as written in the spec */
+    char data_labels[GS_PATH_MAX]; /* mnist_idx: label file path as written in the spec */
+    int64_t data_limit;            /* mnist_idx: use the first limit samples; 0 = all */
+    int data_normalize;            /* every kind: standardize each input feature (0/1) */
     /* model */
     int64_t depth;      /* hidden layers; the net has depth + 1 weight matrices */
     int64_t width;      /* units per hidden layer */
@@ -101,6 +127,20 @@ typedef struct {
     int optimizer; /* gs_opt */
     double lr;     /* learning rate */
     int loss;      /* gs_loss */
+    /* train: optimizer hyper-parameters (each ignored by the optimizers that do not use it) */
+    double momentum;     /* momentum: heavy-ball coefficient mu */
+    int nesterov;        /* momentum: 1 for Nesterov's variant (gs_bool_names) */
+    double beta1, beta2; /* adam, adamw: moment decay rates */
+    double eps;          /* adam, adamw, rmsprop: denominator offset */
+    double rho;          /* rmsprop: decay of the squared-gradient average (torch's alpha) */
+    double weight_decay; /* L2 added to the gradient; adamw: decoupled decay */
+    /* train: learning-rate schedule and clipping */
+    int schedule;      /* gs_sched */
+    int64_t warmup;    /* steps of linear warmup from 0 */
+    int64_t step_size; /* step schedule: steps per decay; 0 only when unused */
+    double gamma;      /* step schedule: decay factor */
+    double clip_norm;  /* clip the global L2 norm of all gradients to this; 0 = off */
+    double clip_value; /* clamp every gradient entry to [-c, c]; 0 = off */
 } gs_run_config;
 
 typedef enum {
@@ -120,12 +160,19 @@ typedef struct {
     const char *const *names; /* GS_KEY_ENUM: NULL-terminated value names */
     const char *dflt;         /* default as spec text, or NULL when required */
     double min, max;          /* allowed numeric range (inclusive) */
-    int only_kind;            /* data keys: the data kind that uses the key, or -1 for all */
+    int kinds;                /* bit mask GS_KIND(kind) of the data kinds using the key; -1: all */
     const char *help;         /* one line for --help and docs */
 } gs_key;
 
 /* The key table, terminated by an entry with path == NULL. */
 extern const gs_key gs_keys[];
+
+/* Bit of a data kind in gs_key.kinds. */
+#define GS_KIND(kind) (1 << (kind))
+
+/* Whether key k is used by runs of data kind `kind` (gs_datakind). Keys a kind does not use are
+ * rejected in its specs and left out of its run ids and stored attributes. */
+int gs_key_applies(const gs_key *k, int kind);
 
 /* Number of entries in gs_keys (without the terminator). */
 size_t gs_key_count(void);

@@ -26,6 +26,13 @@ typedef struct {
     int64_t *step;      /* [T] */
     double *loss;       /* [T] */
     double *grad_norm;  /* [T][L] Frobenius norm of dL/dW_l */
+
+    /* [T] per row: the step's scheduled learning rate (gs_opt_lr), 1 when gradient clipping changed
+     * the step's gradients, and the L2 norm over all weight and bias gradients before clipping */
+    double *lr;
+    int8_t *clipped;
+    double *grad_norm_global;
+
     size_t cap_snaps;   /* planned snapshot steps */
     int64_t *snap_plan; /* [cap_snaps] planned snapshot steps */
     size_t n_snaps;     /* S: snapshots taken (fewer when the run diverged) */

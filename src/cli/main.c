@@ -360,16 +360,17 @@ typedef struct {
 static run_dims dims_of(const gs_run_config *c)
 {
     run_dims d;
-    int gm = c->data_kind == GS_DATA_GAUSSIAN_MIXTURE;
-    d.d_in = gm ? (double)c->data_dim : (double)c->width;
-    d.d_out = gm ? (double)c->data_classes : (double)c->width;
+    int64_t din = c->width, dout = c->width, n = 0;
+    int gm = gs_data_shape(c, &din, &dout, &n);
+    d.d_in = (double)din;
+    d.d_out = (double)dout;
     d.w = (double)c->width;
     d.L = (double)c->depth + 1;
     d.weights = c->depth == 0 ? d.d_in * d.d_out
                               : d.d_in * d.w + (double)(c->depth - 1) * d.w * d.w + d.w * d.d_out;
     d.biases = (double)c->depth * d.w + d.d_out;
     d.units = d.biases;
-    d.samples = gm ? (double)c->data_samples : 0.0;
+    d.samples = gm ? (double)n : 0.0;
     d.rows_b = c->batch > 0 ? (double)c->batch : d.samples;
     return d;
 }

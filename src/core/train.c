@@ -1,6 +1,6 @@
 /* Training one run: builds (or borrows) the data set, creates and initialises the net, runs the
- * SGD step loop and fills a gs_result. Single-threaded, no I/O, no HDF5; every buffer is sized
- * before the step loop, which itself never allocates. */
+ * step loop (optimizer, schedule and clipping from opt.c) and fills a gs_result. Single-threaded,
+ * no I/O, no HDF5; every buffer is sized before the step loop, which itself never allocates. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,6 +10,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "gradsweep/net.h"
+#include "gradsweep/opt.h"
 #include "gradsweep/train.h"
 
 const char *gs_train_rng_name(void)
@@ -47,6 +48,9 @@ void gs_result_destroy(gs_result *res)
     free(res->step);
     free(res->loss);
     free(res->grad_norm);
+    free(res->lr);
+    free(res->clipped);
+    free(res->grad_norm_global);
     free(res->snap_plan);
     free(res);
 }
@@ -119,7 +123,11 @@ gs_status gs_result_create(gs_result **out, const gs_run *run, const gs_record *
         res->cap_rows <= SIZE_MAX / L ? alloc_n(res->cap_rows * L, sizeof(double)) : NULL;
     res->cap_snaps = gs_record_snapshot_steps(rec, cfg->steps, NULL, 0);
     res->snap_plan = alloc_n(res->cap_snaps, sizeof *res->snap_plan);
-    if (!res->step || !res->loss || !res->grad_norm || !res->snap_plan)
+    res->lr = alloc_n(res->cap_rows, sizeof *res->lr);
+    res->clipped = alloc_n(res->cap_rows, sizeof *res->clipped);
+    res->grad_norm_global = alloc_n(res->cap_rows, sizeof *res->grad_norm_global);
+    if (!res->step || !res->loss || !res->grad_norm || !res->snap_plan || !res->lr ||
+        !res->clipped || !res->grad_norm_global)
         goto nomem;
     gs_record_snapshot_steps(rec, cfg->steps, res->snap_plan, res->cap_snaps);
     if (!alloc_snaps(res, rec->weights))
@@ -152,6 +160,7 @@ typedef struct {
     int32_t *lb;   /* [B] gathered labels (label data) */
     double *yb;    /* [B][k] gathered targets (regression data) */
     double *norms; /* [L] */
+    gs_optimizer *opt;
 } work;
 
 static void work_free(work *w)
@@ -164,6 +173,31 @@ static void work_free(work *w)
     free(w->lb);
     free(w->yb);
     free(w->norms);
+    gs_optimizer_destroy(w->opt);
+}
+
+/* The schedule and clipping keys (the optimizer's own are checked by gs_optimizer_create). */
+static gs_status check_train(const gs_run_config *c, gs_error *err)
+{
+    if (c->schedule < 0 || c->schedule >= GS_SCHED__COUNT || c->warmup < 0)
+        return gs_error_set(err, GS_EINVAL, "unknown schedule %d or warmup %lld < 0", c->schedule,
+                            (long long)c->warmup);
+    if (c->schedule == GS_SCHED_STEP &&
+        (c->step_size < 1 || !(c->gamma >= 0.0) || !isfinite(c->gamma)))
+        return gs_error_set(err, GS_EINVAL,
+                            "schedule step needs train.step_size >= 1 and a finite gamma >= 0, "
+                            "got %lld, %g",
+                            (long long)c->step_size, c->gamma);
+    if (!(c->clip_norm >= 0.0 && isfinite(c->clip_norm) && c->clip_value >= 0.0 &&
+          isfinite(c->clip_value)))
+        return gs_error_set(err, GS_EINVAL,
+                            "train.clip_norm and clip_value must be finite and >= 0, got %g, %g",
+                            c->clip_norm, c->clip_value);
+    if (c->clip_norm > 0.0 && c->clip_value > 0.0)
+        return gs_error_set(err, GS_EINVAL,
+                            "train.clip_norm and train.clip_value are both set (%g, %g): use one",
+                            c->clip_norm, c->clip_value);
+    return GS_OK;
 }
 
 static gs_status check_run(const gs_run *run, const gs_dataset *data, gs_error *err)
@@ -172,9 +206,11 @@ static gs_status check_run(const gs_run *run, const gs_dataset *data, gs_error *
     if (c->steps < 1 || c->batch < 0)
         return gs_error_set(err, GS_EINVAL, "need steps >= 1 and batch >= 0, got %lld, %lld",
                             (long long)c->steps, (long long)c->batch);
-    if (c->optimizer != GS_OPT_SGD || c->init < 0 || c->init >= GS_INIT__COUNT)
-        return gs_error_set(err, GS_EINVAL, "unknown optimizer %d or init %d", c->optimizer,
-                            c->init);
+    if (c->init < 0 || c->init >= GS_INIT__COUNT)
+        return gs_error_set(err, GS_EINVAL, "unknown init %d", c->init);
+    gs_status st = check_train(c, err);
+    if (st)
+        return st;
     if (!(c->lr >= 0.0 && isfinite(c->lr) && c->sigma_w >= 0.0 && isfinite(c->sigma_w) &&
           c->sigma_b >= 0.0 && isfinite(c->sigma_b)))
         return gs_error_set(err, GS_EINVAL,
@@ -186,7 +222,7 @@ static gs_status check_run(const gs_run *run, const gs_dataset *data, gs_error *
                             "leaky_alpha, elu_alpha and init_noise must be finite and >= 0, got "
                             "%g, %g, %g",
                             c->leaky_alpha, c->elu_alpha, c->init_noise);
-    if (!data && c->data_kind != GS_DATA_GAUSSIAN_MIXTURE)
+    if (!data && !gs_data_is_synthetic(c->data_kind))
         return gs_error_set(err, GS_EINVAL, "data kind '%s' needs a preloaded data set",
                             c->data_kind >= 0 && c->data_kind < GS_DATA__COUNT
                                 ? gs_datakind_names[c->data_kind]
@@ -209,7 +245,7 @@ static gs_status setup(work *w, const gs_run *run, const gs_dataset *data, gs_er
     gsl_rng_set(w->rng, (unsigned long)run->seed);
     w->ds = data;
     if (!data) {
-        if ((st = gs_data_gaussian_mixture(&w->own, cfg, w->rng, err)))
+        if ((st = gs_data_generate(&w->own, cfg, w->rng, err)))
             return st;
         w->ds = w->own;
     }
@@ -227,6 +263,8 @@ static gs_status setup(work *w, const gs_run *run, const gs_dataset *data, gs_er
     if ((st = gs_net_create(&w->net, cfg, ds->d, ds->k, w->B, err)))
         return st;
     if ((st = gs_net_init(w->net, cfg, w->rng, err)))
+        return st;
+    if ((st = gs_optimizer_create(&w->opt, cfg, w->net->n_params, err)))
         return st;
     w->norms = alloc_n(w->net->n_layers, sizeof *w->norms);
     if (!w->norms)
@@ -258,12 +296,22 @@ static void gather(work *w, const size_t *idx)
     }
 }
 
-/* Appends a statistics row (step, loss, grad_norm[L]). */
-static void add_row(gs_result *res, int64_t t, double loss, const double *norms)
+/* The per-step scalars of a statistics row besides loss and the layer norms. */
+typedef struct {
+    double lr;    /* scheduled learning rate */
+    int clipped;  /* clipping changed the gradients */
+    double gnorm; /* pre-clip global gradient norm */
+} row_extra;
+
+/* Appends a statistics row (step, loss, grad_norm[L], lr, clipped, grad_norm_global). */
+static void add_row(gs_result *res, int64_t t, double loss, const double *norms, const row_extra *x)
 {
     size_t r = res->n_rows++;
     res->step[r] = t;
     res->loss[r] = loss;
+    res->lr[r] = x->lr;
+    res->clipped[r] = (int8_t)x->clipped;
+    res->grad_norm_global[r] = x->gnorm;
     memcpy(res->grad_norm + r * res->n_layers, norms, res->n_layers * sizeof *norms);
 }
 
@@ -311,10 +359,13 @@ static double pass(work *w, size_t *pos)
 
 /* The step loop. A non-finite loss, weight-gradient norm or bias gradient is a result, not an
  * error: the run is marked diverged at that step, its statistics row is always recorded (and its
- * snapshot when planned), and no update is applied; steps_done counts the updates applied. */
+ * snapshot when planned), and no update is applied; steps_done counts the updates applied.
+ * Per step: snapshot (raw gradients), global norm, clipping, row, optimizer update with the
+ * scheduled lr (torch order: clip_grad_norm_ before optimizer.step). Nothing here allocates. */
 static gs_status loop(work *w, const gs_run *run, const gs_record *rec, gs_result *res,
                       const atomic_int *stop, gs_error *err)
 {
+    const gs_run_config *cfg = &run->cfg;
     size_t L = w->net->n_layers, pos = w->ds->n, snap = 0;
     int64_t every = rec->every > 0 ? rec->every : 1;
     for (int64_t t = 0; t < run->cfg.steps; t++) {
@@ -328,17 +379,20 @@ static gs_status loop(work *w, const gs_run *run, const gs_record *rec, gs_resul
             res->grad_norm0_first = w->norms[0];
             res->grad_norm0_last = w->norms[L - 1];
         }
-        if (t % every == 0 || !finite)
-            add_row(res, t, loss, w->norms);
         if (snap < res->cap_snaps && res->snap_plan[snap] == t)
-            snapshot(res, w->net, snap++);
+            snapshot(res, w->net, snap++); /* the gradients before clipping */
+        row_extra x = {gs_opt_lr(cfg, t), 0, gs_opt_norm(w->net->grads, w->net->n_params)};
+        if (finite)
+            x.clipped = gs_opt_clip(cfg, w->net->grads, w->net->n_params, x.gnorm);
+        if (t % every == 0 || !finite)
+            add_row(res, t, loss, w->norms, &x);
         res->final_loss = loss;
         if (!finite) {
             res->status = GS_RUN_DIVERGED;
             res->diverged_step = t;
             return GS_OK;
         }
-        gs_net_sgd(w->net, run->cfg.lr);
+        gs_optimizer_step(w->opt, w->net->params, w->net->grads, x.lr);
         res->steps_done = t + 1;
     }
     return GS_OK;

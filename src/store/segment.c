@@ -43,7 +43,7 @@ static gs_status config_attrs(hid_t g, const gs_run_config *cfg, const ctx *c)
 {
     char text[GS_PATH_MAX + 8];
     for (const gs_key *k = gs_keys; k->path; k++) {
-        if (k->only_kind != -1 && k->only_kind != cfg->data_kind)
+        if (!gs_key_applies(k, cfg->data_kind))
             continue;
         const char *base = (const char *)cfg + k->offset;
         herr_t rc;
@@ -183,7 +183,20 @@ done:
     return s;
 }
 
-/* step [T], loss [T], layer [L], grad_norm [T, L] with step and layer as scales. */
+/* Writes a per-row series name [T] (file type ftype from memory type mtype) with the step scale. */
+static gs_status series(hid_t g, const char *name, hid_t ftype, hid_t mtype, const void *buf,
+                        hid_t step, const gs_result *res, const ctx *c)
+{
+    hsize_t dim = res->n_rows;
+    hid_t ds = gs_h5_write_dataset(g, name, 1, &dim, ftype, mtype, buf);
+    gs_status s = GS_OK;
+    if (ds < 0 || attach(ds, step, 0, "step") < 0)
+        s = fail(c, name, "H5Dcreate/H5DSattach_scale");
+    return close_ds(&ds, c, name, s);
+}
+
+/* step [T], loss [T], lr [T], clipped [T], grad_norm_global [T], layer [L], grad_norm [T, L] with
+ * step and layer as scales. */
 static gs_status stats(hid_t g, const gs_result *res, int64_t *tmp, const ctx *c)
 {
     gs_status s = GS_OK;
@@ -199,6 +212,11 @@ static gs_status stats(hid_t g, const gs_result *res, int64_t *tmp, const ctx *c
         s = fail(c, "loss", "H5Dcreate/H5DSattach_scale");
         goto done;
     }
+    if ((s = series(g, "lr", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, res->lr, step, res, c)) ||
+        (s = series(g, "clipped", H5T_STD_I8LE, H5T_NATIVE_INT8, res->clipped, step, res, c)) ||
+        (s = series(g, "grad_norm_global", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, res->grad_norm_global,
+                    step, res, c)))
+        goto done;
     layer = index_scale(g, "layer", "layer", res->n_layers, tmp);
     if (layer < 0) {
         s = fail(c, "layer", "H5Dcreate/H5DSset_scale");

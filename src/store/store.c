@@ -240,7 +240,7 @@ static void describe_run(const gs_plan *plan, const gs_run_config *cfg, int64_t 
     int shown = 0;
     buf[0] = '\0';
     for (const gs_key *k = gs_keys; k->path && shown < 4; k++) {
-        if (k->only_kind != -1 && k->only_kind != cfg->data_kind)
+        if (!gs_key_applies(k, cfg->data_kind))
             continue;
         gs_key_format(k, cfg, v, sizeof v);
         const gs_axis *ax = find_axis(plan, k);

@@ -14,30 +14,55 @@ const char *const gs_act_names[] = {GS_ACT_LIST(GS_NAME_ENTRY) NULL};
 const char *const gs_init_names[] = {GS_INIT_LIST(GS_NAME_ENTRY) NULL};
 const char *const gs_loss_names[] = {GS_LOSS_LIST(GS_NAME_ENTRY) NULL};
 const char *const gs_opt_names[] = {GS_OPT_LIST(GS_NAME_ENTRY) NULL};
+const char *const gs_sched_names[] = {GS_SCHED_LIST(GS_NAME_ENTRY) NULL};
 const char *const gs_datakind_names[] = {GS_DATAKIND_LIST(GS_NAME_ENTRY) NULL};
 const char *const gs_dtype_names[] = {GS_DTYPE_LIST(GS_NAME_ENTRY) NULL};
 #undef GS_NAME_ENTRY
+const char *const gs_bool_names[] = {"false", "true", NULL};
 
 #define OFF(f) offsetof(gs_run_config, f), sizeof(((gs_run_config *)0)->f)
 #define BIG 1e18
+#define GM GS_KIND(GS_DATA_GAUSSIAN_MIXTURE)
+#define TE GS_KIND(GS_DATA_TEACHER)
+#define SP GS_KIND(GS_DATA_SPIRALS)
+#define RL GS_KIND(GS_DATA_RANDOM_LABELS)
+#define MN GS_KIND(GS_DATA_MNIST_IDX)
 
 const gs_key gs_keys[] = {
     {"data.kind", GS_KEY_ENUM, OFF(data_kind), gs_datakind_names, "gaussian_mixture", 0, 0, -1,
      "data set kind"},
-    {"data.classes", GS_KEY_INT, OFF(data_classes), NULL, "10", 2, GS_CLASSES_MAX,
-     GS_DATA_GAUSSIAN_MIXTURE, "gaussian_mixture: number of classes"},
-    {"data.dim", GS_KEY_INT, OFF(data_dim), NULL, "32", 1, 1e6, GS_DATA_GAUSSIAN_MIXTURE,
-     "gaussian_mixture: input dimension"},
-    {"data.samples", GS_KEY_INT, OFF(data_samples), NULL, "4096", 1, 1e9, GS_DATA_GAUSSIAN_MIXTURE,
-     "gaussian_mixture: number of samples"},
-    {"data.separation", GS_KEY_REAL, OFF(data_separation), NULL, "1", 0, BIG,
-     GS_DATA_GAUSSIAN_MIXTURE, "gaussian_mixture: class means ~ N(0, separation^2 I)"},
-    {"data.path", GS_KEY_STR, OFF(data_path), NULL, NULL, 0, 0, GS_DATA_HDF5,
+    {"data.classes", GS_KEY_INT, OFF(data_classes), NULL, "10", 2, GS_CLASSES_MAX, GM | SP | RL,
+     "gaussian_mixture, random_labels: number of classes; spirals: arms"},
+    {"data.dim", GS_KEY_INT, OFF(data_dim), NULL, "32", 1, 1e6, GM | TE | RL,
+     "gaussian_mixture, teacher, random_labels: input dimension"},
+    {"data.samples", GS_KEY_INT, OFF(data_samples), NULL, "4096", 1, 1e9, GM | TE | SP | RL,
+     "synthetic kinds: number of samples"},
+    {"data.separation", GS_KEY_REAL, OFF(data_separation), NULL, "1", 0, BIG, GM,
+     "gaussian_mixture: class means ~ N(0, separation^2 I)"},
+    {"data.noise", GS_KEY_REAL, OFF(data_noise), NULL, "0", 0, BIG, TE | SP,
+     "teacher: std of Gaussian noise added to the targets; spirals: added to the inputs"},
+    {"data.outputs", GS_KEY_INT, OFF(data_outputs), NULL, "1", 1, 1e6, TE,
+     "teacher: output (target) width"},
+    {"data.teacher_depth", GS_KEY_INT, OFF(teacher_depth), NULL, "1", 0, 10000, TE,
+     "teacher: hidden layers of the teacher net (weights N(0, 1/fan_in), biases 0)"},
+    {"data.teacher_width", GS_KEY_INT, OFF(teacher_width), NULL, "32", 1, 1e6, TE,
+     "teacher: units per hidden layer of the teacher net"},
+    {"data.teacher_activation", GS_KEY_ENUM, OFF(teacher_activation), gs_act_names, "tanh", 0, 0,
+     TE, "teacher: nonlinearity of the teacher net"},
+    {"data.path", GS_KEY_STR, OFF(data_path), NULL, NULL, 0, 0, GS_KIND(GS_DATA_HDF5),
      "hdf5: file path (relative to the spec file)"},
-    {"data.x", GS_KEY_STR, OFF(data_x), NULL, "/X", 0, 0, GS_DATA_HDF5,
+    {"data.x", GS_KEY_STR, OFF(data_x), NULL, "/X", 0, 0, GS_KIND(GS_DATA_HDF5),
      "hdf5: float dataset of inputs [n, d]"},
-    {"data.y", GS_KEY_STR, OFF(data_y), NULL, "/y", 0, 0, GS_DATA_HDF5,
+    {"data.y", GS_KEY_STR, OFF(data_y), NULL, "/y", 0, 0, GS_KIND(GS_DATA_HDF5),
      "hdf5: int labels [n] or float targets [n, k]"},
+    {"data.images", GS_KEY_STR, OFF(data_images), NULL, NULL, 0, 0, MN,
+     "mnist_idx: idx image file, plain or gzip (relative to the spec file); pixels / 255"},
+    {"data.labels", GS_KEY_STR, OFF(data_labels), NULL, NULL, 0, 0, MN,
+     "mnist_idx: idx label file, plain or gzip (relative to the spec file); labels 0..9"},
+    {"data.limit", GS_KEY_INT, OFF(data_limit), NULL, "0", 0, 1e9, MN,
+     "mnist_idx: use the first limit samples (0: all)"},
+    {"data.normalize", GS_KEY_ENUM, OFF(data_normalize), gs_bool_names, "false", 0, 0, -1,
+     "standardize each input feature to mean 0, variance 1 over the data set"},
     {"model.depth", GS_KEY_INT, OFF(depth), NULL, NULL, 0, 10000, -1, "hidden layers"},
     {"model.width", GS_KEY_INT, OFF(width), NULL, NULL, 1, 1e6, -1, "units per hidden layer"},
     {"model.activation", GS_KEY_ENUM, OFF(activation), gs_act_names, "tanh", 0, 0, -1,
@@ -57,10 +82,37 @@ const gs_key gs_keys[] = {
     {"train.steps", GS_KEY_INT, OFF(steps), NULL, NULL, 1, 1e12, -1, "optimizer steps"},
     {"train.batch", GS_KEY_BATCH, OFF(batch), NULL, "full", 1, 1e9, -1,
      "minibatch size, or full for the whole data set"},
-    {"train.optimizer", GS_KEY_ENUM, OFF(optimizer), gs_opt_names, "sgd", 0, 0, -1, "optimizer"},
+    {"train.optimizer", GS_KEY_ENUM, OFF(optimizer), gs_opt_names, "sgd", 0, 0, -1,
+     "optimizer (PyTorch conventions, formulas in docs/spec.md)"},
     {"train.lr", GS_KEY_REAL, OFF(lr), NULL, "0.01", 0, BIG, -1, "learning rate"},
     {"train.loss", GS_KEY_ENUM, OFF(loss), gs_loss_names, "cross_entropy", 0, 0, -1,
      "loss (mse: torch MSELoss convention; cross_entropy: softmax)"},
+    {"train.momentum", GS_KEY_REAL, OFF(momentum), NULL, "0.9", 0, 1, -1,
+     "momentum: coefficient mu of the velocity buffer"},
+    {"train.nesterov", GS_KEY_ENUM, OFF(nesterov), gs_bool_names, "false", 0, 0, -1,
+     "momentum: Nesterov's variant (torch SGD nesterov=True)"},
+    {"train.beta1", GS_KEY_REAL, OFF(beta1), NULL, "0.9", 0, 0.999999, -1,
+     "adam, adamw: decay of the first moment"},
+    {"train.beta2", GS_KEY_REAL, OFF(beta2), NULL, "0.999", 0, 0.999999, -1,
+     "adam, adamw: decay of the second moment"},
+    {"train.eps", GS_KEY_REAL, OFF(eps), NULL, "1e-08", 1e-300, 1, -1,
+     "adam, adamw, rmsprop: added to the denominator"},
+    {"train.rho", GS_KEY_REAL, OFF(rho), NULL, "0.99", 0, 0.999999, -1,
+     "rmsprop: decay of the squared-gradient average (torch's alpha)"},
+    {"train.weight_decay", GS_KEY_REAL, OFF(weight_decay), NULL, "0", 0, BIG, -1,
+     "L2 coefficient added to the gradient (sgd, momentum, adam, rmsprop); adamw: decoupled"},
+    {"train.schedule", GS_KEY_ENUM, OFF(schedule), gs_sched_names, "constant", 0, 0, -1,
+     "learning-rate schedule after the warmup"},
+    {"train.warmup", GS_KEY_INT, OFF(warmup), NULL, "0", 0, 1e12, -1,
+     "steps of linear warmup: lr * (t + 1) / warmup for t < warmup"},
+    {"train.step_size", GS_KEY_INT, OFF(step_size), NULL, "0", 0, 1e12, -1,
+     "step schedule: steps between decays (required, >= 1, with schedule: step)"},
+    {"train.gamma", GS_KEY_REAL, OFF(gamma), NULL, "0.1", 0, BIG, -1,
+     "step schedule: lr factor per step_size steps"},
+    {"train.clip_norm", GS_KEY_REAL, OFF(clip_norm), NULL, "0", 0, BIG, -1,
+     "clip: {norm: c}: cap the global gradient L2 norm at c (torch clip_grad_norm_); 0 = off"},
+    {"train.clip_value", GS_KEY_REAL, OFF(clip_value), NULL, "0", 0, BIG, -1,
+     "clip: {value: c}: clamp every gradient entry to [-c, c]; 0 = off"},
     {NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL},
 };
 
@@ -70,6 +122,12 @@ size_t gs_key_count(void)
     while (gs_keys[n].path)
         n++;
     return n;
+}
+
+int gs_key_applies(const gs_key *k, int kind)
+{
+    return k->kinds == -1 ||
+           (kind >= 0 && kind < GS_DATA__COUNT && (((unsigned)k->kinds >> kind) & 1u));
 }
 
 const gs_key *gs_key_find(const char *path)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gradsweep/data.h"
 #include "gradsweep/spec.h"
 #include "sweep/draft.h"
 
@@ -115,11 +116,12 @@ void gs_plan_destroy(gs_plan *plan)
  * a full batch of hdf5 data counts data.samples (its default) rows. */
 static double run_cost(const gs_run_config *c)
 {
-    int gm = c->data_kind == GS_DATA_GAUSSIAN_MIXTURE;
+    int64_t d = c->width, k = c->width, n = c->data_samples;
+    gs_data_shape(c, &d, &k, &n);
     double w = (double)c->width;
-    double n_in = gm ? (double)c->data_dim : w;
-    double n_out = gm ? (double)c->data_classes : w;
-    double rows = c->batch > 0 ? (double)c->batch : (double)c->data_samples;
+    double n_in = (double)d;
+    double n_out = (double)k;
+    double rows = c->batch > 0 ? (double)c->batch : (double)n;
     double mac =
         c->depth == 0 ? n_in * n_out : n_in * w + (double)(c->depth - 1) * w * w + w * n_out;
     return 6.0 * mac * rows * (double)c->steps;
@@ -160,12 +162,26 @@ static void run_fill(const gs_plan *p, const gs_run_config *base, size_t r, gs_r
 static gs_status check_batch(const gs_draft *d, const gs_run *run)
 {
     const gs_run_config *c = &run->cfg;
-    if (c->data_kind != GS_DATA_GAUSSIAN_MIXTURE || c->batch <= c->data_samples)
+    if (!gs_data_is_synthetic(c->data_kind) || c->batch <= c->data_samples)
         return GS_OK;
     const gs_slot *s = &d->slots[gs_key_find("train.batch") - gs_keys];
     return gs_draft_fail(d, s->line, s->ovr, "train.batch",
                          "%lld exceeds data.samples %lld (use batch: full)", (long long)c->batch,
                          (long long)c->data_samples);
+}
+
+/* Teacher data are float targets: cross_entropy (the default loss) cannot train on them. Caught
+ * here, per run, since data.kind and train.loss may both be axes. */
+static gs_status check_targets(const gs_draft *d, const gs_run *run)
+{
+    if (run->cfg.data_kind != GS_DATA_TEACHER || run->cfg.loss != GS_LOSS_CROSS_ENTROPY)
+        return GS_OK;
+    const gs_slot *s = &d->slots[gs_key_find("train.loss") - gs_keys];
+    if (!s->set)
+        s = &d->slots[gs_key_find("data.kind") - gs_keys];
+    return gs_draft_fail(d, s->line, s->ovr, "train.loss",
+                         "cross_entropy needs labels, but data kind 'teacher' gives float "
+                         "targets (use loss: mse)");
 }
 
 static int cmp_run_id(const void *a, const void *b)
@@ -187,7 +203,7 @@ static gs_status duplicate_error(const gs_draft *d, const gs_plan *p, const gs_r
         return gs_draft_fail(d, s->line, s->ovr, k->path,
                              "values '%s' and '%s' give the same run (id %s)%s",
                              p->axes[a].values[i], p->axes[a].values[j], x->id,
-                             k->only_kind >= 0 ? ": the key is not used by every data kind" : "");
+                             k->kinds != -1 ? ": the key is not used by every data kind" : "");
     }
     return gs_draft_fail(d, d->top_line, NULL, NULL, "runs %zu and %zu have the same id %s",
                          x->index, y->index, x->id);
@@ -280,7 +296,7 @@ static void emit_section(sbuf *b, const gs_draft *d, const char *sec, unsigned k
         char v[VAL_MAX];
         if (strncmp(k->path, sec, plen) != 0 || k->path[plen] != '.')
             continue;
-        if (!s->set && (!k->dflt || (k->only_kind >= 0 && !((kinds >> k->only_kind) & 1u))))
+        if (!s->set && (!k->dflt || !((unsigned)k->kinds & kinds)))
             continue;
         sb_printf(b, "  %s: ", k->path + plen + 1);
         if (!s->set) {
@@ -411,6 +427,8 @@ gs_status gs_draft_expand(gs_draft *d, gs_plan **out)
     for (size_t r = 0; r < n_runs && st == GS_OK; r++) {
         run_fill(p, &base, r, &p->runs[r]);
         st = check_batch(d, &p->runs[r]);
+        if (st == GS_OK)
+            st = check_targets(d, &p->runs[r]);
     }
     if (st == GS_OK)
         st = check_unique(d, p);

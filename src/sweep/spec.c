@@ -226,6 +226,23 @@ static gs_status read_key(gs_draft *d, size_t ki, const gs_ynode *v)
     return gs_draft_fail(d, form->line, NULL, path, "unknown axis form '%s'%s", form->text, hint);
 }
 
+/* train.clip: {norm: c} or {value: c}, sugar for train.clip_norm / train.clip_value (c may be
+ * an axis, as for any key). */
+static gs_status read_clip(gs_draft *d, const gs_ynode *v)
+{
+    static const char *const clip_names[] = {"norm", "value", NULL};
+    if (v->kind != GS_YMAP || v->n != 1)
+        return gs_draft_fail(d, v->line, NULL, "train.clip", "expected {norm: c} or {value: c}");
+    const gs_ynode *key = v->kids[0];
+    if (strcmp(key->text, "norm") != 0 && strcmp(key->text, "value") != 0)
+        return unknown_key(d, key, "train.clip", clip_names);
+    const gs_key *k = gs_key_find(key->text[0] == 'n' ? "train.clip_norm" : "train.clip_value");
+    size_t ki = (size_t)(k - gs_keys);
+    if (d->slots[ki].set)
+        return gs_draft_fail(d, key->line, NULL, k->path, "given twice (clip and %s)", k->path + 6);
+    return read_key(d, ki, v->kids[1]);
+}
+
 static gs_status read_section(gs_draft *d, const char *sec, const gs_ynode *map)
 {
     const char *names[GS_DRAFT_MAX_KEYS + 1];
@@ -236,6 +253,8 @@ static gs_status read_section(gs_draft *d, const char *sec, const gs_ynode *map)
     for (const gs_key *k = gs_keys; k->path; k++)
         if (strncmp(k->path, sec, plen) == 0 && k->path[plen] == '.')
             names[nn++] = k->path + plen + 1;
+    if (strcmp(sec, "train") == 0 && nn < GS_DRAFT_MAX_KEYS)
+        names[nn++] = "clip";
     names[nn] = NULL;
     if ((st = check_dups(d, map, sec)) != GS_OK)
         return st;
@@ -243,9 +262,16 @@ static gs_status read_section(gs_draft *d, const char *sec, const gs_ynode *map)
         const gs_ynode *key = map->kids[2 * i];
         char path[256];
         snprintf(path, sizeof path, "%s.%s", sec, key->text);
+        if (strcmp(path, "train.clip") == 0) {
+            if ((st = read_clip(d, map->kids[2 * i + 1])) != GS_OK)
+                return st;
+            continue;
+        }
         const gs_key *k = gs_key_find(path);
         if (!k)
             return unknown_key(d, key, sec, names);
+        if (d->slots[k - gs_keys].set)
+            return gs_draft_fail(d, key->line, NULL, path, "given twice (clip and %s)", key->text);
         if ((st = read_key(d, (size_t)(k - gs_keys), map->kids[2 * i + 1])) != GS_OK)
             return st;
     }
@@ -594,6 +620,19 @@ static int first_kind(unsigned mask)
     return kind;
 }
 
+/* Writes the names of the data kinds using key k as "'a', 'b'" into buf. */
+static void kind_list(const gs_key *k, char *buf, size_t n)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int kind = 0; kind < GS_DATA__COUNT && len < n; kind++)
+        if (gs_key_applies(k, kind)) {
+            int w =
+                snprintf(buf + len, n - len, "%s'%s'", len ? ", " : "", gs_datakind_names[kind]);
+            len += w > 0 ? (size_t)w : 0;
+        }
+}
+
 /* The name makes the default output path results/<name>.h5, so it must be one plain file name:
  * [A-Za-z0-9._-]+, not starting with '.' (no directories, no hidden files, no "." or ".."). */
 static gs_status check_name(const gs_draft *d)
@@ -612,6 +651,37 @@ static gs_status check_name(const gs_draft *d)
     return GS_OK;
 }
 
+/* Whether some value of key path (its default when not given) equals text (want_eq) or differs
+ * from it (!want_eq). Values are canonical, so text is compared as gs_key_format writes it. */
+static int slot_has(const gs_draft *d, const char *path, const char *text, int want_eq)
+{
+    const gs_key *k = gs_key_find(path);
+    const gs_slot *s = &d->slots[k - gs_keys];
+    if (!s->set)
+        return (strcmp(k->dflt, text) == 0) == want_eq;
+    for (size_t i = 0; i < s->n; i++)
+        if ((strcmp(s->vals[i], text) == 0) == want_eq)
+            return 1;
+    return 0;
+}
+
+/* Combinations of train keys no run may have: both clip kinds on, and schedule step without a
+ * step_size. Axes combine as a Cartesian product, so one offending value on each side makes an
+ * offending run. */
+static gs_status check_train_keys(const gs_draft *d)
+{
+    const gs_slot *cv = &d->slots[gs_key_find("train.clip_value") - gs_keys];
+    const gs_slot *sch = &d->slots[gs_key_find("train.schedule") - gs_keys];
+    if (slot_has(d, "train.clip_norm", "0", 0) && slot_has(d, "train.clip_value", "0", 0))
+        return gs_draft_fail(d, cv->line, cv->ovr, "train.clip_value",
+                             "clip by norm and by value are exclusive (clip_norm is set too); "
+                             "use one, or 0 for off");
+    if (slot_has(d, "train.schedule", "step", 1) && slot_has(d, "train.step_size", "0", 1))
+        return gs_draft_fail(d, sch->line, sch->ovr, "train.step_size",
+                             "required (integer >= 1) with schedule: step");
+    return GS_OK;
+}
+
 static gs_status check_draft(gs_draft *d)
 {
     gs_status st = GS_OK;
@@ -619,11 +689,14 @@ static gs_status check_draft(gs_draft *d)
     for (size_t ki = 0; ki < d->n_keys; ki++) {
         const gs_key *k = &gs_keys[ki];
         const gs_slot *s = &d->slots[ki];
-        int used = k->only_kind < 0 || (mask >> k->only_kind) & 1u;
-        if (s->set && !used)
-            return gs_draft_fail(
-                d, s->line, s->ovr, k->path, "not used by data kind '%s' (only by '%s')",
-                gs_datakind_names[first_kind(mask)], gs_datakind_names[k->only_kind]);
+        int used = ((unsigned)k->kinds & mask) != 0;
+        if (s->set && !used) {
+            char only[256];
+            kind_list(k, only, sizeof only);
+            return gs_draft_fail(d, s->line, s->ovr, k->path,
+                                 "not used by data kind '%s' (only by %s)",
+                                 gs_datakind_names[first_kind(mask)], only);
+        }
         if (!s->set && used && !k->dflt) {
             int sec = k->path[0] == 'd' ? 0 : k->path[0] == 'm' ? 1 : 2;
             int line = d->sec_line[sec] ? d->sec_line[sec] : d->top_line;
@@ -633,6 +706,8 @@ static gs_status check_draft(gs_draft *d)
     if (!d->name)
         return gs_draft_fail(d, d->top_line, NULL, "name", "required key missing");
     if ((st = check_name(d)) != GS_OK)
+        return st;
+    if ((st = check_train_keys(d)) != GS_OK)
         return st;
     if (d->rec.n_grad_steps > 1) {
         int64_t *v = d->rec.grad_steps;

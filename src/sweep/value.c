@@ -84,7 +84,7 @@ gs_status gs_draft_fail(const gs_draft *d, int line, const char *ovr, const char
 
 int gs_draft_key_applies(const gs_key *k, int kind)
 {
-    return k->only_kind < 0 || k->only_kind == kind;
+    return gs_key_applies(k, kind);
 }
 
 /* ---- scalar values ----------------------------------------------------------------------- */
