@@ -42,6 +42,17 @@ with h5py.File(path, "r") as f:
             need(g[name].shape == (T,), f"{rid}: {name} shape {g[name].shape}")
             need([d.label for d in g[name].dims] == ["step"], f"{rid}: {name} dims")
         need(g["clipped"].dtype == np.int8, f"{rid}: clipped dtype {g['clipped'].dtype}")
+        if "eval" in g:
+            E = g["eval/step"].shape[0]
+            need(g["eval/step"].dtype == np.int64, f"{rid}: eval/step dtype")
+            need(E >= 1 and np.all(np.diff(g["eval/step"][()]) > 0), f"{rid}: eval/step order")
+            need(int(g["eval"].attrs["samples"]) >= 1, f"{rid}: eval samples")
+            for name in ["loss", "accuracy"]:
+                ds = g[f"eval/{name}"]
+                need(ds.shape == (E,), f"{rid}: eval/{name} shape {ds.shape}")
+                need([d.label for d in ds.dims] == ["step"], f"{rid}: eval/{name} dims")
+            acc = g["eval/accuracy"][()]
+            need(np.all(np.isnan(acc) | ((acc >= 0) & (acc <= 1))), f"{rid}: eval accuracy range")
         S = g["grads/step"].shape[0]
         status = g.attrs["status"]
         status = status.decode() if isinstance(status, bytes) else status

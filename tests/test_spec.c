@@ -464,6 +464,19 @@ static const bad_case bad[] = {
      NULL, "t.yaml:6: train.batch: 65 exceeds data.samples 64 (use batch: full)"},
     {NULL, "train.batch=5000",
      "command line: train.batch=5000: 5000 exceeds data.samples 4096 (use batch: full)"},
+    {"name: t\nmodel: {depth: 1, width: 8}\ntrain:\n  steps: 1\n  eval_fraction: 0.95\n", NULL,
+     "t.yaml:5: train.eval_fraction: must be <= 0.9 (got 0.95)"},
+    {"name: t\ndata: {samples: 64}\nmodel: {depth: 1, width: 8}\ntrain:\n  steps: 1\n"
+     "  batch: 60\n  eval_fraction: 0.1\n",
+     NULL,
+     "t.yaml:6: train.batch: 60 exceeds the n_train = 58 training samples (data.samples 64 "
+     "minus 6 held out by train.eval_fraction)"},
+    {"name: t\ndata: {samples: 5}\nmodel: {depth: 1, width: 8}\ntrain:\n  steps: 1\n"
+     "  eval_fraction: 0.1\n",
+     NULL, "t.yaml:6: train.eval_fraction: 0.1 of data.samples 5 leaves no eval sample"},
+    {"name: t\nmodel: {depth: 1, width: 8}\ntrain:\n  steps: 1\n  eval_every: 3\n", NULL,
+     "t.yaml:5: train.eval_every: 3 needs a held-out split (set train.eval_fraction > 0)"},
+    {NULL, "train.eval_every=-1", "command line: train.eval_every=-1: must be >= 0 (got -1)"},
     {"name: t\nmodel:\n  depth: 2\n  width: 8\n  activation: [elu, gelu2]\ntrain: {steps: 1}\n",
      NULL, "t.yaml:5: model.activation: unknown value 'gelu2' (did you mean 'gelu'?)"},
     {NULL, "model.activation=hardtanh",

@@ -1,6 +1,6 @@
 /* Training a run end to end in memory: bitwise reproducibility, seed sensitivity, learning on an
  * easy mixture, divergence as a result, error messages for bad runs, the stop flag, the snapshot
- * plan, the documented draw order, and regression data sets. */
+ * plan, the documented draw order, regression data sets, and held-out evaluation. */
 #include <math.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -413,6 +413,200 @@ static void stop_flag(void)
     gs_result_destroy(res);
 }
 
+/* Whether the eval rows of two results are bitwise identical. */
+static int same_eval(const gs_result *a, const gs_result *b)
+{
+    size_t e = a->n_eval_rows;
+    return e == b->n_eval_rows && a->n_eval_samples == b->n_eval_samples &&
+           same_bytes(a->eval_step, b->eval_step, e * sizeof *a->eval_step) &&
+           same_bytes(a->eval_loss, b->eval_loss, e * sizeof(double)) &&
+           same_bytes(a->eval_accuracy, b->eval_accuracy, e * sizeof(double));
+}
+
+/* eval_fraction 0 (the default) is no evaluation and the run as before; with a split: the eval
+ * schedule (every k steps and the last), accuracy in [0, 1], learning, determinism. */
+static void eval_schedule(void)
+{
+    gs_run run = make_run(12345);
+    gs_record rec = make_record(1);
+    gs_result *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+    gs_error err;
+    CHECK_EQ_INT(gs_train_run(&a, &run, &rec, NULL, NULL, &err), GS_OK);
+    run.cfg.eval_fraction = 0.0;
+    run.cfg.eval_every = 0;
+    CHECK_EQ_INT(gs_train_run(&b, &run, &rec, NULL, NULL, &err), GS_OK);
+    run.cfg.eval_fraction = 0.25; /* 64 of 256 samples */
+    run.cfg.eval_every = 10;
+    run.cfg.steps = 300;
+    CHECK_EQ_INT(gs_train_run(&c, &run, &rec, NULL, NULL, &err), GS_OK);
+    CHECK_EQ_INT(gs_train_run(&d, &run, &rec, NULL, NULL, &err), GS_OK);
+    if (!a || !b || !c || !d)
+        goto done;
+    CHECK(same_result(a, b));
+    CHECK_EQ_INT(a->cap_eval, 0);
+    CHECK_EQ_INT(a->n_eval_rows, 0);
+    CHECK_EQ_INT(a->n_eval_samples, 0);
+    CHECK_EQ_INT(c->n_eval_samples, 64);
+    CHECK_EQ_INT(c->cap_eval, 31); /* 0, 10, ..., 290 and the last step 299 */
+    CHECK_EQ_INT(c->n_eval_rows, 31);
+    for (size_t e = 0; e < 30; e++)
+        CHECK_EQ_INT(c->eval_step[e], (int64_t)(10 * e));
+    CHECK_EQ_INT(c->eval_step[30], 299);
+    for (size_t e = 0; e < c->n_eval_rows; e++)
+        CHECK(c->eval_accuracy[e] >= 0.0 && c->eval_accuracy[e] <= 1.0 &&
+              isfinite(c->eval_loss[e]));
+    CHECK(c->eval_loss[30] < 0.2 * c->eval_loss[0]); /* held-out samples of the same mixture */
+    CHECK(c->eval_accuracy[30] > 0.9);
+    CHECK(same_result(c, d) && same_eval(c, d));
+    gs_result_destroy(d);
+    d = NULL;
+    run.cfg.eval_every = 0; /* record.every */
+    rec.every = 50;
+    CHECK_EQ_INT(gs_train_run(&d, &run, &rec, NULL, NULL, &err), GS_OK);
+    if (d) {
+        CHECK_EQ_INT(d->n_eval_rows, 7); /* 0, 50, ..., 250, 299 */
+        CHECK_EQ_INT(d->eval_step[5], 250);
+        CHECK_EQ_INT(d->eval_step[6], 299);
+        CHECK(d->eval_loss[0] == c->eval_loss[0]);
+    }
+done:
+    gs_result_destroy(a);
+    gs_result_destroy(b);
+    gs_result_destroy(c);
+    gs_result_destroy(d);
+}
+
+/* The documented draw order with a split (data, split permutation, parameters) and the eval
+ * values by hand: with lr 0 every evaluation sees the initial parameters, and the eval loss is
+ * gs_net_loss over the eval samples, whatever the chunking (batch 16 gives 4 chunks of 16). */
+static void eval_by_hand(void)
+{
+    gs_run run = make_run(2024);
+    run.cfg.eval_fraction = 0.25;
+    run.cfg.lr = 0.0;
+    run.cfg.steps = 3;
+    run.cfg.batch = 0;
+    gs_record rec = make_record(1);
+    gs_result *full = NULL, *mini = NULL;
+    gs_error err;
+    CHECK_EQ_INT(gs_train_run(&full, &run, &rec, NULL, NULL, &err), GS_OK);
+    run.cfg.batch = 16;
+    CHECK_EQ_INT(gs_train_run(&mini, &run, &rec, NULL, NULL, &err), GS_OK);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 2024);
+    gs_dataset *ds = NULL;
+    gs_net *net = NULL;
+    size_t split[256], n_train = 192, n_eval = 64, correct = 0;
+    double xs[256 * 8];
+    int32_t ls[256];
+    CHECK_EQ_INT(gs_data_gaussian_mixture(&ds, &run.cfg, rng, &err), GS_OK);
+    CHECK_EQ_INT(gs_net_create(&net, &run.cfg, 8, 4, 256, &err), GS_OK);
+    if (!full || !mini || !ds || !net)
+        goto done;
+    for (size_t i = 0; i < 256; i++)
+        split[i] = i;
+    gsl_ran_shuffle(rng, split, 256, sizeof *split);
+    CHECK_EQ_INT(gs_net_init(net, &run.cfg, rng, &err), GS_OK);
+    for (size_t i = 0; i < 256; i++) {
+        memcpy(xs + i * 8, ds->x + split[i] * 8, 8 * sizeof(double));
+        ls[i] = ds->label[split[i]];
+    }
+    /* full batch: the training samples in split order */
+    gs_net_forward(net, xs, n_train);
+    CHECK(gs_net_loss(net, ls, NULL, n_train) == full->loss[0]);
+    gs_net_forward(net, xs + n_train * 8, n_eval);
+    double want = gs_net_loss(net, ls + n_train, NULL, n_eval);
+    for (size_t i = 0; i < n_eval; i++) {
+        const double *o = net->h[net->n_layers - 1] + i * 4;
+        size_t best = 0;
+        for (size_t j = 1; j < 4; j++)
+            best = o[j] > o[best] ? j : best;
+        correct += (int32_t)best == ls[n_train + i];
+    }
+    CHECK_EQ_INT(full->n_eval_rows, 3);
+    CHECK_EQ_INT(mini->n_eval_rows, 3);
+    for (size_t e = 0; e < 3; e++) {
+        CHECK_NEAR(full->eval_loss[e], want, 1e-14, 0);
+        CHECK_NEAR(mini->eval_loss[e], want, 1e-13, 0);
+        CHECK(full->eval_accuracy[e] == (double)correct / (double)n_eval);
+        CHECK(mini->eval_accuracy[e] == full->eval_accuracy[e]);
+    }
+done:
+    gsl_rng_free(rng);
+    gs_dataset_destroy(ds);
+    gs_net_destroy(net);
+    gs_result_destroy(full);
+    gs_result_destroy(mini);
+}
+
+/* The eval samples never reach training: making their inputs huge leaves every training result
+ * bitwise unchanged and only moves the eval loss; the borrowed data set is never modified. */
+static void eval_excluded(void)
+{
+    gs_dataset *ds = NULL, *big = NULL;
+    gs_error err;
+    CHECK_EQ_INT(gs_dataset_create(&ds, 100, 3, 2, 0, &err), GS_OK);
+    CHECK_EQ_INT(gs_dataset_create(&big, 100, 3, 2, 0, &err), GS_OK);
+    if (!ds || !big)
+        goto done;
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 3);
+    for (size_t i = 0; i < 300; i++)
+        ds->x[i] = gsl_ran_gaussian(rng, 1.0);
+    for (size_t i = 0; i < 100; i++)
+        ds->y[i * 2] = ds->y[i * 2 + 1] = 0.5 * ds->x[i * 3];
+    memcpy(big->x, ds->x, 300 * sizeof(double));
+    memcpy(big->y, ds->y, 200 * sizeof(double));
+    gs_run run = make_run(17);
+    run.cfg.data_kind = GS_DATA_HDF5;
+    run.cfg.loss = GS_LOSS_MSE;
+    run.cfg.activation = GS_ACT_LINEAR; /* outputs grow with the inputs */
+    run.cfg.eval_fraction = 0.2;        /* 20 eval samples: the last 20 of the split permutation */
+    run.cfg.eval_every = 5;
+    run.cfg.batch = 20;
+    size_t split[100];
+    for (size_t i = 0; i < 100; i++)
+        split[i] = i;
+    gsl_rng_set(rng, 17); /* file data: the split permutation is the first draw */
+    gsl_ran_shuffle(rng, split, 100, sizeof *split);
+    gsl_rng_free(rng);
+    for (size_t i = 80; i < 100; i++)
+        for (size_t j = 0; j < 3; j++)
+            big->x[split[i] * 3 + j] = 1e6;
+    gs_record rec = make_record(1);
+    gs_result *a = NULL, *b = NULL, *c = (gs_result *)&rec;
+    CHECK_EQ_INT(gs_train_run(&a, &run, &rec, ds, NULL, &err), GS_OK);
+    CHECK_EQ_INT(gs_train_run(&b, &run, &rec, big, NULL, &err), GS_OK);
+    if (a && b) {
+        CHECK(same_result(a, b));
+        CHECK_EQ_INT(a->n_eval_samples, 20);
+        CHECK(isnan(a->eval_accuracy[0]) && isnan(b->eval_accuracy[0]));
+        CHECK(b->eval_loss[0] > 1e6 * a->eval_loss[0]);
+        CHECK(big->x[split[99] * 3] == 1e6); /* the borrowed data set is untouched */
+    }
+    gs_result_destroy(a);
+    gs_result_destroy(b);
+    run.cfg.batch = 81; /* 80 training samples */
+    CHECK_EQ_INT(gs_train_run(&c, &run, &rec, ds, NULL, &err), GS_EINVAL);
+    CHECK(c == NULL);
+    CHECK_EQ_STR(err.msg, "train.batch 81 exceeds the n_train = 80 training samples (100 samples "
+                          "minus 20 held out by train.eval_fraction)");
+    run.cfg.batch = 0;
+    run.cfg.eval_fraction = 0.005; /* floor(0.5) = 0 */
+    CHECK_EQ_INT(gs_train_run(&c, &run, &rec, ds, NULL, &err), GS_EINVAL);
+    CHECK_EQ_STR(err.msg, "train.eval_fraction 0.005 of 100 samples leaves no eval sample");
+    run.cfg.eval_fraction = 0.95;
+    CHECK_EQ_INT(gs_train_run(&c, &run, &rec, ds, NULL, &err), GS_EINVAL);
+    CHECK_HAS_STR(err.msg, "train.eval_fraction must be in [0, 0.9]");
+    run.cfg.eval_fraction = 0.0;
+    CHECK_EQ_INT(gs_train_run(&c, &run, &rec, ds, NULL, &err), GS_EINVAL);
+    CHECK_EQ_STR(err.msg, "train.eval_every 5 needs a held-out split (train.eval_fraction > 0)");
+    CHECK(c == NULL);
+done:
+    gs_dataset_destroy(ds);
+    gs_dataset_destroy(big);
+}
+
 int main(void)
 {
     reproducible();
@@ -424,5 +618,8 @@ int main(void)
     full_batch();
     bias_divergence();
     stop_flag();
+    eval_schedule();
+    eval_by_hand();
+    eval_excluded();
     return CHECK_EXIT();
 }

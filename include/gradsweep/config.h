@@ -141,6 +141,9 @@ typedef struct {
     double gamma;      /* step schedule: decay factor */
     double clip_norm;  /* clip the global L2 norm of all gradients to this; 0 = off */
     double clip_value; /* clamp every gradient entry to [-c, c]; 0 = off */
+    /* train: held-out evaluation */
+    double eval_fraction; /* the last floor(n * f) samples of a seeded permutation; 0 = off */
+    int64_t eval_every;   /* evaluate every k steps (and at the last); 0 = record.every */
 } gs_run_config;
 
 typedef enum {

@@ -33,6 +33,16 @@ typedef struct {
     int8_t *clipped;
     double *grad_norm_global;
 
+    /* Held-out evaluation (train.eval_fraction > 0; cap_eval is 0 when off): per evaluated step,
+     * the mean loss over the eval split and the fraction of eval samples whose argmax output is
+     * the label (NaN for regression data), with the parameters that step's gradients used */
+    size_t cap_eval;       /* E capacity: evaluation steps of a run that does not stop early */
+    size_t n_eval_rows;    /* E: evaluations done */
+    size_t n_eval_samples; /* size of the eval split (0 when off) */
+    int64_t *eval_step;    /* [E] */
+    double *eval_loss;     /* [E] */
+    double *eval_accuracy; /* [E] */
+
     size_t cap_snaps;   /* planned snapshot steps */
     int64_t *snap_plan; /* [cap_snaps] planned snapshot steps */
     size_t n_snaps;     /* S: snapshots taken (fewer when the run diverged) */
@@ -54,14 +64,17 @@ gs_status gs_result_create(gs_result **out, const gs_run *run, const gs_record *
 void gs_result_destroy(gs_result *res);
 
 /* Trains one run. data is the preloaded data set for hdf5 runs and NULL for synthetic kinds
- * (generated here from the run's RNG). One gsl_rng_mt19937 seeded with run->seed is the only
- * source of randomness; draw order: data (synthetic), parameters (layer order), then one
- * shuffle of the sample order per epoch for minibatches. If *stop becomes non-zero the run is
- * abandoned and GS_EINTR returned. On success *out holds a new result. A step whose loss, a
- * ||dW_l|| or a bias gradient is NaN/Inf ends the run as diverged (a result, not an error).
- * Errors: GS_EINVAL for a bad config or a batch larger than the data set, GS_EDATA for data that
- * does not fit the loss, GS_ENOMEM. Messages do not name the run: the caller prefixes
- * "run <id>: " (as the driver does). */
+ * (generated here from the run's RNG; a borrowed data set is never modified). One
+ * gsl_rng_mt19937 seeded with run->seed is the only source of randomness; draw order: data
+ * (synthetic), the split permutation (one gsl_ran_shuffle of 0..n-1, only when
+ * train.eval_fraction > 0: its last floor(n * eval_fraction) entries are the eval samples),
+ * parameters (layer order), then one shuffle of the training sample order per epoch for
+ * minibatches. Evaluation draws nothing and does not change training. If *stop becomes
+ * non-zero the run is abandoned and GS_EINTR returned. On success *out holds a new result. A
+ * step whose loss, a ||dW_l|| or a bias gradient is NaN/Inf ends the run as diverged (a result,
+ * not an error). Errors: GS_EINVAL for a bad config, a batch larger than the training samples
+ * or an empty eval split, GS_EDATA for data that does not fit the loss, GS_ENOMEM. Messages do
+ * not name the run: the caller prefixes "run <id>: " (as the driver does). */
 gs_status gs_train_run(gs_result **out, const gs_run *run, const gs_record *rec,
                        const gs_dataset *data, const atomic_int *stop, gs_error *err);
 

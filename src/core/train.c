@@ -1,6 +1,7 @@
 /* Training one run: builds (or borrows) the data set, creates and initialises the net, runs the
  * step loop (optimizer, schedule and clipping from opt.c) and fills a gs_result. Single-threaded,
  * no I/O, no HDF5; every buffer is sized before the step loop, which itself never allocates. */
+#include <assert.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -52,6 +53,9 @@ void gs_result_destroy(gs_result *res)
     free(res->clipped);
     free(res->grad_norm_global);
     free(res->snap_plan);
+    free(res->eval_step);
+    free(res->eval_loss);
+    free(res->eval_accuracy);
     free(res);
 }
 
@@ -82,6 +86,20 @@ static int alloc_snaps(gs_result *res, int weights)
             return 0;
     }
     return 1;
+}
+
+/* The evaluation period: train.eval_every, or record.every when it is 0. */
+static int64_t eval_period(const gs_run_config *cfg, const gs_record *rec)
+{
+    if (cfg->eval_every > 0)
+        return cfg->eval_every;
+    return rec->every > 0 ? rec->every : 1;
+}
+
+/* Whether step t of a run of `steps` steps is evaluated: t % period == 0, and the last step. */
+static int eval_due(int64_t t, int64_t steps, int64_t period)
+{
+    return t % period == 0 || t == steps - 1;
 }
 
 /* Sizes: statistics rows = gs_record_stat_rows(steps) + 1 (room for the row of a diverging step
@@ -126,8 +144,16 @@ gs_status gs_result_create(gs_result **out, const gs_run *run, const gs_record *
     res->lr = alloc_n(res->cap_rows, sizeof *res->lr);
     res->clipped = alloc_n(res->cap_rows, sizeof *res->clipped);
     res->grad_norm_global = alloc_n(res->cap_rows, sizeof *res->grad_norm_global);
+    if (cfg->eval_fraction > 0.0) {
+        int64_t per = eval_period(cfg, rec);
+        res->cap_eval = (size_t)((cfg->steps + per - 1) / per + ((cfg->steps - 1) % per != 0));
+    }
+    res->eval_step = alloc_n(res->cap_eval, sizeof *res->eval_step);
+    res->eval_loss = alloc_n(res->cap_eval, sizeof *res->eval_loss);
+    res->eval_accuracy = alloc_n(res->cap_eval, sizeof *res->eval_accuracy);
     if (!res->step || !res->loss || !res->grad_norm || !res->snap_plan || !res->lr ||
-        !res->clipped || !res->grad_norm_global)
+        !res->clipped || !res->grad_norm_global || !res->eval_step || !res->eval_loss ||
+        !res->eval_accuracy)
         goto nomem;
     gs_record_snapshot_steps(rec, cfg->steps, res->snap_plan, res->cap_snaps);
     if (!alloc_snaps(res, rec->weights))
@@ -153,13 +179,19 @@ typedef struct {
     gs_dataset *own; /* generated data set (synthetic kinds), else NULL */
     const gs_dataset *ds;
     gs_net *net;
-    size_t B;      /* rows per step */
-    int full;      /* B == n: every step uses the whole data set in stored order */
-    size_t *perm;  /* [n] sample order of the current epoch */
-    double *xb;    /* [B][d] gathered minibatch inputs */
-    int32_t *lb;   /* [B] gathered labels (label data) */
-    double *yb;    /* [B][k] gathered targets (regression data) */
-    double *norms; /* [L] */
+    size_t B;       /* rows per step */
+    int full;       /* B == n_train: every step uses all training samples in one order */
+    size_t n_train; /* training samples: n minus the eval split */
+    size_t n_eval;  /* eval samples: floor(n * eval_fraction) */
+    size_t *split;  /* [n] split permutation: training then eval samples (NULL when no split) */
+    size_t *perm;   /* [n_train] training sample order of the current epoch */
+    double *xe;     /* [n_eval][d] gathered eval inputs */
+    int32_t *le;    /* [n_eval] gathered eval labels (label data) */
+    double *ye;     /* [n_eval][k] gathered eval targets (regression data) */
+    double *xb;     /* [B][d] gathered minibatch inputs */
+    int32_t *lb;    /* [B] gathered labels (label data) */
+    double *yb;     /* [B][k] gathered targets (regression data) */
+    double *norms;  /* [L] */
     gs_optimizer *opt;
 } work;
 
@@ -168,7 +200,11 @@ static void work_free(work *w)
     gsl_rng_free(w->rng);
     gs_dataset_destroy(w->own);
     gs_net_destroy(w->net);
+    free(w->split);
     free(w->perm);
+    free(w->xe);
+    free(w->le);
+    free(w->ye);
     free(w->xb);
     free(w->lb);
     free(w->yb);
@@ -222,6 +258,16 @@ static gs_status check_run(const gs_run *run, const gs_dataset *data, gs_error *
                             "leaky_alpha, elu_alpha and init_noise must be finite and >= 0, got "
                             "%g, %g, %g",
                             c->leaky_alpha, c->elu_alpha, c->init_noise);
+    if (!(c->eval_fraction >= 0.0 && c->eval_fraction <= 0.9) || c->eval_every < 0)
+        return gs_error_set(err, GS_EINVAL,
+                            "train.eval_fraction must be in [0, 0.9] and eval_every >= 0, got "
+                            "%g, %lld",
+                            c->eval_fraction, (long long)c->eval_every);
+    if (c->eval_every > 0 && c->eval_fraction == 0.0)
+        return gs_error_set(
+            err, GS_EINVAL,
+            "train.eval_every %lld needs a held-out split (train.eval_fraction > 0)",
+            (long long)c->eval_every);
     if (!data && !gs_data_is_synthetic(c->data_kind))
         return gs_error_set(err, GS_EINVAL, "data kind '%s' needs a preloaded data set",
                             c->data_kind >= 0 && c->data_kind < GS_DATA__COUNT
@@ -230,9 +276,110 @@ static gs_status check_run(const gs_run *run, const gs_dataset *data, gs_error *
     return GS_OK;
 }
 
-/* RNG, data, net, batch buffers, in the documented draw order: data, then parameters. The batch
- * has B = cfg.batch rows, or n when batch is 0 ("full"); a batch above n is an error (the spec
- * check catches it for synthetic data; the size of hdf5 data is known only here). */
+/* Copies rows idx[0..m) of ds into x [m][d] and lab [m] (label data) or y [m][k]. */
+static void gather_rows(const gs_dataset *ds, const size_t *idx, size_t m, double *x, int32_t *lab,
+                        double *y)
+{
+    size_t d = ds->d, k = ds->k;
+    for (size_t i = 0; i < m; i++) {
+        memcpy(x + i * d, ds->x + idx[i] * d, d * sizeof *x);
+        if (ds->has_labels)
+            lab[i] = ds->label[idx[i]];
+        else
+            memcpy(y + i * k, ds->y + idx[i] * k, k * sizeof *y);
+    }
+}
+
+/* Copies rows idx[0..B) of the data set into the batch buffers. */
+static void gather(work *w, const size_t *idx)
+{
+    gather_rows(w->ds, idx, w->B, w->xb, w->lb, w->yb);
+}
+
+/* The held-out split: n_eval = floor(n * eval_fraction) samples, the last ones of a permutation
+ * of 0..n-1 drawn now (one gsl_ran_shuffle), so that the data set itself, which may be shared,
+ * is never reordered. No draw when eval_fraction is 0, so such runs draw exactly as before. */
+static gs_status draw_split(work *w, const gs_run_config *cfg, gs_error *err)
+{
+    size_t n = w->ds->n;
+    w->n_train = n;
+    if (cfg->eval_fraction == 0.0)
+        return GS_OK;
+    w->n_eval = (size_t)floor((double)n * cfg->eval_fraction);
+    if (w->n_eval == 0)
+        return gs_error_set(err, GS_EINVAL,
+                            "train.eval_fraction %g of %zu samples leaves no eval sample",
+                            cfg->eval_fraction, n);
+    w->n_train = n - w->n_eval; /* >= 1: eval_fraction <= 0.9 */
+    w->split = alloc_n(n, sizeof *w->split);
+    if (!w->split)
+        return gs_error_set(err, GS_ENOMEM, "out of memory for the split of %zu samples", n);
+    for (size_t i = 0; i < n; i++)
+        w->split[i] = i;
+    gsl_ran_shuffle(w->rng, w->split, n, sizeof *w->split);
+    return GS_OK;
+}
+
+/* Gathers the eval samples (split[n_train..n)) once, so that evaluation never allocates. */
+static gs_status eval_setup(work *w, gs_error *err)
+{
+    const gs_dataset *ds = w->ds;
+    size_t m = w->n_eval;
+    if (m == 0)
+        return GS_OK;
+    w->xe = m <= SIZE_MAX / ds->d ? alloc_n(m * ds->d, sizeof *w->xe) : NULL;
+    w->le = ds->has_labels ? alloc_n(m, sizeof *w->le) : NULL;
+    w->ye = !ds->has_labels && m <= SIZE_MAX / ds->k ? alloc_n(m * ds->k, sizeof *w->ye) : NULL;
+    if (!w->xe || (ds->has_labels ? !w->le : !w->ye))
+        return gs_error_set(err, GS_ENOMEM, "out of memory for the eval split of %zu samples", m);
+    gather_rows(ds, w->split + w->n_train, m, w->xe, w->le, w->ye);
+    return GS_OK;
+}
+
+/* Batch buffers and the training sample order. Without a split a full batch reads the data set
+ * in stored order (no buffers); with one, the training samples are gathered once (split order). */
+static gs_status batch_setup(work *w)
+{
+    const gs_dataset *ds = w->ds;
+    if (w->full && !w->split)
+        return GS_OK;
+    w->xb = w->B <= SIZE_MAX / ds->d ? alloc_n(w->B * ds->d, sizeof *w->xb) : NULL;
+    w->lb = ds->has_labels ? alloc_n(w->B, sizeof *w->lb) : NULL;
+    w->yb = ds->has_labels ? NULL : alloc_n(w->B * ds->k, sizeof *w->yb);
+    if (!w->xb || (ds->has_labels ? !w->lb : !w->yb))
+        return GS_ENOMEM;
+    if (w->full) {
+        gather(w, w->split);
+        return GS_OK;
+    }
+    w->perm = alloc_n(w->n_train, sizeof *w->perm);
+    if (!w->perm)
+        return GS_ENOMEM;
+    for (size_t i = 0; i < w->n_train; i++)
+        w->perm[i] = w->split ? w->split[i] : i;
+    return GS_OK;
+}
+
+/* The batch size check: B = cfg.batch rows, or n_train when batch is 0 ("full"); a batch above
+ * n_train is an error (the spec check catches it for synthetic data; the size of file data is
+ * known only here). */
+static gs_status check_batch(work *w, const gs_run_config *cfg, gs_error *err)
+{
+    if ((uint64_t)cfg->batch <= w->n_train)
+        return GS_OK;
+    if (w->n_eval == 0)
+        return gs_error_set(err, GS_EINVAL,
+                            "train.batch %lld exceeds the %zu samples of the data set "
+                            "(use batch: full)",
+                            (long long)cfg->batch, w->ds->n);
+    return gs_error_set(err, GS_EINVAL,
+                        "train.batch %lld exceeds the n_train = %zu training samples (%zu samples "
+                        "minus %zu held out by train.eval_fraction)",
+                        (long long)cfg->batch, w->n_train, w->ds->n, w->n_eval);
+}
+
+/* RNG, data, split, net, batch and eval buffers, in the documented draw order: data, split
+ * permutation (only with an eval split), then parameters. */
 static gs_status setup(work *w, const gs_run *run, const gs_dataset *data, gs_error *err)
 {
     const gs_run_config *cfg = &run->cfg;
@@ -253,13 +400,10 @@ static gs_status setup(work *w, const gs_run *run, const gs_dataset *data, gs_er
     if (cfg->loss == GS_LOSS_CROSS_ENTROPY && !ds->has_labels)
         return gs_error_set(err, GS_EDATA,
                             "cross_entropy needs integer labels; data set has float targets");
-    if ((uint64_t)cfg->batch > ds->n)
-        return gs_error_set(err, GS_EINVAL,
-                            "train.batch %lld exceeds the %zu samples of the data set "
-                            "(use batch: full)",
-                            (long long)cfg->batch, ds->n);
-    w->B = cfg->batch == 0 ? ds->n : (size_t)cfg->batch;
-    w->full = w->B == ds->n;
+    if ((st = draw_split(w, cfg, err)) || (st = check_batch(w, cfg, err)))
+        return st;
+    w->B = cfg->batch == 0 ? w->n_train : (size_t)cfg->batch;
+    w->full = w->B == w->n_train;
     if ((st = gs_net_create(&w->net, cfg, ds->d, ds->k, w->B, err)))
         return st;
     if ((st = gs_net_init(w->net, cfg, w->rng, err)))
@@ -269,31 +413,39 @@ static gs_status setup(work *w, const gs_run *run, const gs_dataset *data, gs_er
     w->norms = alloc_n(w->net->n_layers, sizeof *w->norms);
     if (!w->norms)
         return gs_error_set(err, GS_ENOMEM, "out of memory");
-    if (w->full)
-        return GS_OK;
-    w->perm = alloc_n(ds->n, sizeof *w->perm);
-    w->xb = w->B <= SIZE_MAX / ds->d ? alloc_n(w->B * ds->d, sizeof *w->xb) : NULL;
-    w->lb = ds->has_labels ? alloc_n(w->B, sizeof *w->lb) : NULL;
-    w->yb = ds->has_labels ? NULL : alloc_n(w->B * ds->k, sizeof *w->yb);
-    if (!w->perm || !w->xb || (ds->has_labels ? !w->lb : !w->yb))
+    if (batch_setup(w))
         return gs_error_set(err, GS_ENOMEM, "out of memory for batches of %zu rows", w->B);
-    for (size_t i = 0; i < ds->n; i++)
-        w->perm[i] = i;
-    return GS_OK;
+    return eval_setup(w, err);
 }
 
-/* Copies rows idx[0..B) of the data set into the batch buffers. */
-static void gather(work *w, const size_t *idx)
+/* Forward passes over the eval split in chunks of at most B rows (the net's buffers), appending
+ * one eval row: the mean loss over the split and, for label data, the fraction of samples whose
+ * largest output (the first on ties) is the label, NaN for regression. Overwrites only the
+ * activation scratch (h, a, delta, prob) that the next training forward overwrites; draws
+ * nothing and leaves parameters, gradients and optimizer state alone. */
+static void evaluate(work *w, gs_result *res, int64_t t)
 {
-    const gs_dataset *ds = w->ds;
-    size_t d = ds->d, k = ds->k;
-    for (size_t i = 0; i < w->B; i++) {
-        memcpy(w->xb + i * d, ds->x + idx[i] * d, d * sizeof *w->xb);
-        if (ds->has_labels)
-            w->lb[i] = ds->label[idx[i]];
-        else
-            memcpy(w->yb + i * k, ds->y + idx[i] * k, k * sizeof *w->yb);
+    gs_net *net = w->net;
+    size_t d = w->ds->d, k = w->ds->k, m = w->n_eval, correct = 0;
+    double sum = 0.0;
+    for (size_t i0 = 0; i0 < m; i0 += w->B) {
+        size_t c = m - i0 < w->B ? m - i0 : w->B;
+        const int32_t *lab = w->le ? w->le + i0 : NULL;
+        gs_net_forward(net, w->xe + i0 * d, c);
+        sum += gs_net_loss(net, lab, w->ye ? w->ye + i0 * k : NULL, c) * (double)c;
+        const double *out = net->h[net->n_layers - 1]; /* [c][k] */
+        for (size_t r = 0; lab && r < c; r++) {
+            size_t best = 0;
+            for (size_t j = 1; j < k; j++)
+                best = out[r * k + j] > out[r * k + best] ? j : best;
+            correct += (int32_t)best == lab[r];
+        }
     }
+    size_t e = res->n_eval_rows++;
+    assert(e < res->cap_eval);
+    res->eval_step[e] = t;
+    res->eval_loss[e] = sum / (double)m;
+    res->eval_accuracy[e] = w->le ? (double)correct / (double)m : (double)NAN;
 }
 
 /* The per-step scalars of a statistics row besides loss and the layer norms. */
@@ -332,20 +484,23 @@ static void snapshot(gs_result *res, const gs_net *net, size_t s)
 }
 
 /* One forward/backward pass on the next batch; returns the loss and fills w->norms. Minibatches
- * walk a permutation B rows at a time; a tail shorter than B is dropped and a new epoch starts
- * with a fresh shuffle (the first epoch is shuffled too), so every step sees exactly B rows. */
+ * walk a permutation of the training samples B rows at a time; a tail shorter than B is dropped and
+ * a new epoch starts with a fresh shuffle (the first epoch is shuffled too), so every step sees
+ * exactly B rows. */
 static double pass(work *w, size_t *pos)
 {
     const gs_dataset *ds = w->ds;
     const double *x = ds->x, *y = ds->y;
     const int32_t *lab = ds->label;
     if (!w->full) {
-        if (*pos + w->B > ds->n) {
-            gsl_ran_shuffle(w->rng, w->perm, ds->n, sizeof *w->perm);
+        if (*pos + w->B > w->n_train) {
+            gsl_ran_shuffle(w->rng, w->perm, w->n_train, sizeof *w->perm);
             *pos = 0;
         }
         gather(w, w->perm + *pos);
         *pos += w->B;
+    }
+    if (w->xb) {
         x = w->xb;
         y = w->yb;
         lab = w->lb;
@@ -366,8 +521,8 @@ static gs_status loop(work *w, const gs_run *run, const gs_record *rec, gs_resul
                       const atomic_int *stop, gs_error *err)
 {
     const gs_run_config *cfg = &run->cfg;
-    size_t L = w->net->n_layers, pos = w->ds->n, snap = 0;
-    int64_t every = rec->every > 0 ? rec->every : 1;
+    size_t L = w->net->n_layers, pos = w->n_train, snap = 0;
+    int64_t every = rec->every > 0 ? rec->every : 1, eval_per = eval_period(cfg, rec);
     for (int64_t t = 0; t < run->cfg.steps; t++) {
         if (stop && t % 16 == 0 && atomic_load(stop))
             return gs_error_set(err, GS_EINTR, "interrupted at step %lld", (long long)t);
@@ -375,6 +530,8 @@ static gs_status loop(work *w, const gs_run *run, const gs_record *rec, gs_resul
         int finite = isfinite(loss) && gs_net_bias_grads_finite(w->net);
         for (size_t l = 0; l < L; l++)
             finite = finite && isfinite(w->norms[l]);
+        if (w->n_eval > 0 && eval_due(t, cfg->steps, eval_per))
+            evaluate(w, res, t); /* after backward: the gradients are already in place */
         if (t == 0) {
             res->grad_norm0_first = w->norms[0];
             res->grad_norm0_last = w->norms[L - 1];
@@ -410,6 +567,7 @@ gs_status gs_train_run(gs_result **out, const gs_run *run, const gs_record *rec,
         goto done;
     if ((st = gs_result_create(&res, run, rec, w.ds->d, w.ds->k, err)))
         goto done;
+    res->n_eval_samples = w.n_eval;
     if ((st = loop(&w, run, rec, res, stop, err)))
         goto done;
     *out = res;

@@ -1,6 +1,7 @@
 /* The data sets of a plan: every distinct file data set (hdf5, mnist_idx) used by its runs, loaded
  * once in the calling thread before training, shared read-only by the workers. data.normalize is
  * part of a data set's identity and applied here at load time, so the shared copy is final. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,6 +121,17 @@ gs_status gs_plan_data_load(gs_plan_data **out, const gs_plan *plan, gs_error *e
                              "(use batch: full)",
                              e->path, c->data_kind == GS_DATA_HDF5 ? c->data_x : "images",
                              (long long)c->batch, e->ds->n);
+            goto done;
+        }
+        /* the held-out split (as gs_train_run draws it): floor(n * eval_fraction) samples */
+        size_t n_eval = (size_t)floor((double)e->ds->n * c->eval_fraction);
+        if ((c->eval_fraction > 0.0 && n_eval == 0) ||
+            (c->batch > 0 && (size_t)c->batch > e->ds->n - n_eval)) {
+            s = gs_error_set(err, GS_EDATA,
+                             "%s: %s: train.batch %lld and train.eval_fraction %g do not fit the "
+                             "%zu samples of the data set (%zu held out)",
+                             e->path, c->data_kind == GS_DATA_HDF5 ? c->data_x : "images",
+                             (long long)c->batch, c->eval_fraction, e->ds->n, n_eval);
             goto done;
         }
         pd->by_run[r] = e->ds;

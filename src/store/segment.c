@@ -234,6 +234,47 @@ done:
     return s;
 }
 
+/* Group eval (only when the run has a held-out split): attribute samples (the split's size),
+ * step [E] (a dimension scale `step`), loss [E] and accuracy [E] (float64; accuracy NaN for
+ * regression data) on that scale. */
+static gs_status eval_group(hid_t g, const gs_result *res, const ctx *c)
+{
+    gs_status s = GS_OK;
+    hsize_t dim = res->n_eval_rows;
+    hid_t grp, step = H5I_INVALID_HID, ds = H5I_INVALID_HID;
+    if (res->cap_eval == 0)
+        return GS_OK;
+    if ((grp = H5Gcreate2(g, "eval", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
+        return fail(c, "eval", "H5Gcreate");
+    if (gs_h5_attr_i64(grp, "samples", (int64_t)res->n_eval_samples) < 0) {
+        s = fail(c, "eval", "H5Acreate/H5Awrite(samples)");
+        goto done;
+    }
+    step =
+        gs_h5_write_dataset(grp, "step", 1, &dim, H5T_STD_I64LE, H5T_NATIVE_INT64, res->eval_step);
+    if (step < 0 || H5DSset_scale(step, "step") < 0) {
+        s = fail(c, "eval/step", "H5Dcreate/H5DSset_scale");
+        goto done;
+    }
+    ds = gs_h5_write_dataset(grp, "loss", 1, &dim, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                             res->eval_loss);
+    if (ds < 0 || attach(ds, step, 0, "step") < 0) {
+        s = fail(c, "eval/loss", "H5Dcreate/H5DSattach_scale");
+        goto done;
+    }
+    s = close_ds(&ds, c, "eval/loss", s);
+    ds = gs_h5_write_dataset(grp, "accuracy", 1, &dim, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                             res->eval_accuracy);
+    if (s == GS_OK && (ds < 0 || attach(ds, step, 0, "step") < 0))
+        s = fail(c, "eval/accuracy", "H5Dcreate/H5DSattach_scale");
+done:
+    s = close_ds(&ds, c, "eval", s);
+    s = close_ds(&step, c, "eval/step", s);
+    if (H5Gclose(grp) < 0 && s == GS_OK)
+        s = fail(c, "eval", "H5Gclose");
+    return s;
+}
+
 gs_status gs_segment_write_run(hid_t runs, const gs_plan *plan, const gs_run *run,
                                const gs_result *res, const char *seg_path, gs_error *err)
 {
@@ -258,6 +299,7 @@ gs_status gs_segment_write_run(hid_t runs, const gs_plan *plan, const gs_run *ru
         goto done;
     }
     if ((s = run_attrs(g, run, res, &c)) != GS_OK || (s = stats(g, res, tmp, &c)) != GS_OK ||
+        (s = eval_group(g, res, &c)) != GS_OK ||
         (s = tensors(g, "grads", res->grads, res->bgrads, res, ftype, tmp, &c)) != GS_OK)
         goto done;
     if (res->weights)

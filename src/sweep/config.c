@@ -113,6 +113,10 @@ const gs_key gs_keys[] = {
      "clip: {norm: c}: cap the global gradient L2 norm at c (torch clip_grad_norm_); 0 = off"},
     {"train.clip_value", GS_KEY_REAL, OFF(clip_value), NULL, "0", 0, BIG, -1,
      "clip: {value: c}: clamp every gradient entry to [-c, c]; 0 = off"},
+    {"train.eval_fraction", GS_KEY_REAL, OFF(eval_fraction), NULL, "0", 0, 0.9, -1,
+     "held-out split: the last floor(n * f) samples of a seeded permutation; 0 = no evaluation"},
+    {"train.eval_every", GS_KEY_INT, OFF(eval_every), NULL, "0", 0, 1e12, -1,
+     "evaluate on the held-out split every k steps and at the last step (0: record.every)"},
     {NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL},
 };
 

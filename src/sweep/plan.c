@@ -2,6 +2,7 @@
  * canonical config text, derived seeds, estimated cost) and writes the resolved YAML.
  * Reading YAML and overrides is spec.c. */
 #include <assert.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,18 +157,44 @@ static void run_fill(const gs_plan *p, const gs_run_config *base, size_t r, gs_r
     run->cost = run_cost(&run->cfg);
 }
 
-/* A minibatch larger than the data set cannot be drawn. The sample count of synthetic data is
- * known now, so the spec is rejected here, per run since either key may be an axis; hdf5 runs are
+/* A minibatch larger than the training samples (data.samples minus the eval split) cannot be
+ * drawn, and an eval split must hold a sample. The sample count of synthetic data is known now,
+ * so the spec is rejected here, per run since any of the keys may be an axis; file data are
  * checked by gs_train_run once the file is read. */
 static gs_status check_batch(const gs_draft *d, const gs_run *run)
 {
     const gs_run_config *c = &run->cfg;
-    if (!gs_data_is_synthetic(c->data_kind) || c->batch <= c->data_samples)
+    if (!gs_data_is_synthetic(c->data_kind))
         return GS_OK;
-    const gs_slot *s = &d->slots[gs_key_find("train.batch") - gs_keys];
+    int64_t n = c->data_samples, n_eval = (int64_t)floor((double)n * c->eval_fraction);
+    const gs_slot *s = &d->slots[gs_key_find("train.eval_fraction") - gs_keys];
+    if (c->eval_fraction > 0.0 && n_eval == 0)
+        return gs_draft_fail(d, s->line, s->ovr, "train.eval_fraction",
+                             "%g of data.samples %lld leaves no eval sample", c->eval_fraction,
+                             (long long)n);
+    if (c->batch <= n - n_eval)
+        return GS_OK;
+    s = &d->slots[gs_key_find("train.batch") - gs_keys];
+    if (n_eval == 0)
+        return gs_draft_fail(d, s->line, s->ovr, "train.batch",
+                             "%lld exceeds data.samples %lld (use batch: full)",
+                             (long long)c->batch, (long long)n);
     return gs_draft_fail(d, s->line, s->ovr, "train.batch",
-                         "%lld exceeds data.samples %lld (use batch: full)", (long long)c->batch,
-                         (long long)c->data_samples);
+                         "%lld exceeds the n_train = %lld training samples (data.samples %lld "
+                         "minus %lld held out by train.eval_fraction)",
+                         (long long)c->batch, (long long)(n - n_eval), (long long)n,
+                         (long long)n_eval);
+}
+
+/* train.eval_every without a held-out split would be stored in the run id but do nothing. */
+static gs_status check_eval(const gs_draft *d, const gs_run *run)
+{
+    if (run->cfg.eval_every == 0 || run->cfg.eval_fraction > 0.0)
+        return GS_OK;
+    const gs_slot *s = &d->slots[gs_key_find("train.eval_every") - gs_keys];
+    return gs_draft_fail(d, s->line, s->ovr, "train.eval_every",
+                         "%lld needs a held-out split (set train.eval_fraction > 0)",
+                         (long long)run->cfg.eval_every);
 }
 
 /* Teacher data are float targets: cross_entropy (the default loss) cannot train on them. Caught
@@ -427,6 +454,8 @@ gs_status gs_draft_expand(gs_draft *d, gs_plan **out)
     for (size_t r = 0; r < n_runs && st == GS_OK; r++) {
         run_fill(p, &base, r, &p->runs[r]);
         st = check_batch(d, &p->runs[r]);
+        if (st == GS_OK)
+            st = check_eval(d, &p->runs[r]);
         if (st == GS_OK)
             st = check_targets(d, &p->runs[r]);
     }
