@@ -14,6 +14,7 @@
 
 #include "core/act.h"
 #include "gradsweep/net.h"
+#include "gradsweep/opt.h"
 
 /* Element loops are marked `omp simd` so they vectorise at -O2 too (GCC's -O2 cost model skips
  * loops that need an epilogue). Only loops without a cross-iteration reduction are marked, so the
@@ -342,35 +343,10 @@ void gs_net_backward(gs_net *net, const double *x, size_t B)
     }
 }
 
-/* Frobenius norm of v [n]. The plain sum of squares under- or overflows for the very small and
- * very large gradients this harness studies, so out-of-range sums are redone scaled by max |v|:
- * ||v|| = m sqrt(sum (v_i / m)^2). NaN anywhere gives NaN. */
-static double norm2(const double *v, size_t n)
-{
-    double ss = 0.0;
-    for (size_t i = 0; i < n; i++)
-        ss += v[i] * v[i];
-    if (isnan(ss) || (ss > 1e-280 && ss < 1e280))
-        return sqrt(ss);
-    double m = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double av = fabs(v[i]);
-        if (isnan(av))
-            return av;
-        m = av > m ? av : m;
-    }
-    if (m == 0.0 || isinf(m))
-        return m;
-    ss = 0.0;
-    for (size_t i = 0; i < n; i++)
-        ss += (v[i] / m) * (v[i] / m);
-    return m * sqrt(ss);
-}
-
 void gs_net_grad_norms(const gs_net *net, double *norms)
 {
     for (size_t l = 0; l < net->n_layers; l++)
-        norms[l] = norm2(net->dw[l], net->n[l] * net->n[l + 1]);
+        norms[l] = gs_opt_norm(net->dw[l], net->n[l] * net->n[l + 1]);
 }
 
 /* Plain SGD: theta <- theta - lr * grad over the single parameter block, in chunks of at most

@@ -198,8 +198,9 @@ double gs_opt_lr(const gs_run_config *cfg, int64_t t)
     }
 }
 
-/* Same scheme as the per-layer norms of net.c: the plain sum of squares, redone scaled by
- * max |v| when it under- or overflows: ||v|| = m sqrt(sum (v_i / m)^2). */
+/* The plain sum of squares under- or overflows for the very small and very large gradients this
+ * harness studies, so out-of-range sums are redone scaled by max |v|: ||v|| = m sqrt(sum
+ * (v_i / m)^2). NaN anywhere gives NaN. Used for the per-layer norms (net.c) and the global one. */
 double gs_opt_norm(const double *v, size_t n)
 {
     double ss = 0.0;

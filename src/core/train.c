@@ -538,10 +538,14 @@ static gs_status loop(work *w, const gs_run *run, const gs_record *rec, gs_resul
         }
         if (snap < res->cap_snaps && res->snap_plan[snap] == t)
             snapshot(res, w->net, snap++); /* the gradients before clipping */
-        row_extra x = {gs_opt_lr(cfg, t), 0, gs_opt_norm(w->net->grads, w->net->n_params)};
+        /* The global norm costs a pass over all gradients: only when a row or clipping needs it. */
+        int row = t % every == 0 || !finite;
+        row_extra x = {gs_opt_lr(cfg, t), 0,
+                       row || cfg->clip_norm > 0.0 ? gs_opt_norm(w->net->grads, w->net->n_params)
+                                                   : (double)NAN};
         if (finite)
             x.clipped = gs_opt_clip(cfg, w->net->grads, w->net->n_params, x.gnorm);
-        if (t % every == 0 || !finite)
+        if (row)
             add_row(res, t, loss, w->norms, &x);
         res->final_loss = loss;
         if (!finite) {
