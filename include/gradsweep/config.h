@@ -59,6 +59,11 @@
     X(GS_DATA_RANDOM_LABELS, "random_labels")                                                      \
     X(GS_DATA_MNIST_IDX, "mnist_idx")
 
+#define GS_NORM_LIST(X)                                                                            \
+    X(GS_NORM_NONE, "none")                                                                        \
+    X(GS_NORM_BATCHNORM, "batchnorm")                                                              \
+    X(GS_NORM_LAYERNORM, "layernorm")
+
 #define GS_DTYPE_LIST(X)                                                                           \
     X(GS_DTYPE_FLOAT32, "float32")                                                                 \
     X(GS_DTYPE_FLOAT64, "float64")
@@ -71,6 +76,7 @@ typedef enum { GS_OPT_LIST(GS_ENUM_DECL) GS_OPT__COUNT } gs_opt;
 typedef enum { GS_SCHED_LIST(GS_ENUM_DECL) GS_SCHED__COUNT } gs_sched;
 typedef enum { GS_DATAKIND_LIST(GS_ENUM_DECL) GS_DATA__COUNT } gs_datakind;
 typedef enum { GS_DTYPE_LIST(GS_ENUM_DECL) GS_DTYPE__COUNT } gs_dtype;
+typedef enum { GS_NORM_LIST(GS_ENUM_DECL) GS_NORM__COUNT } gs_norm;
 #undef GS_ENUM_DECL
 
 /* Name tables, NULL-terminated, indexed by the enum: gs_act_names[GS_ACT_TANH] == "tanh". */
@@ -81,6 +87,7 @@ extern const char *const gs_opt_names[];
 extern const char *const gs_sched_names[];
 extern const char *const gs_datakind_names[];
 extern const char *const gs_dtype_names[];
+extern const char *const gs_norm_names[];
 extern const char *const gs_bool_names[]; /* {"false", "true"}: boolean keys are 0/1 enums */
 
 #define GS_PATH_MAX 512
@@ -121,6 +128,14 @@ typedef struct {
     double sigma_w;     /* weight scale (see gs_net_init) */
     double sigma_b;     /* bias std; biases exactly 0 when 0 */
     double init_noise;  /* identity: std of Gaussian noise added to W; no draws when 0 */
+    char width_list[GS_PATH_MAX]; /* per-layer hidden widths "w1,w2,..." (depth entries, decimal,
+                                   * no spaces); "" = every hidden layer has `width` units */
+    int bias;                     /* 1: every layer has a bias vector (gs_bool_names) */
+    int norm;                     /* gs_norm: normalization before each hidden activation */
+    double norm_eps;              /* batchnorm/layernorm: variance offset epsilon */
+    double norm_momentum;         /* batchnorm: running-statistics update rate (torch) */
+    int64_t residual_every;       /* hidden layers per residual block; 0 = no skips */
+    double residual_alpha;        /* residual branch scale: x_out = x_in + alpha F(x_in) */
     /* train */
     int64_t steps; /* optimizer steps */
     int64_t batch; /* minibatch size; 0 means full batch ("full") */
@@ -144,6 +159,9 @@ typedef struct {
     /* train: held-out evaluation */
     double eval_fraction; /* the last floor(n * f) samples of a seeded permutation; 0 = off */
     int64_t eval_every;   /* evaluate every k steps (and at the last); 0 = record.every */
+    /* train: compute precision */
+    int dtype; /* gs_dtype: precision of parameters, activations and gradients */
+    int ftz;   /* 1: flush denormals to zero (FTZ + DAZ) while the run computes */
 } gs_run_config;
 
 typedef enum {
@@ -176,6 +194,10 @@ extern const gs_key gs_keys[];
 /* Whether key k is used by runs of data kind `kind` (gs_datakind). Keys a kind does not use are
  * rejected in its specs and left out of its run ids and stored attributes. */
 int gs_key_applies(const gs_key *k, int kind);
+
+/* Units of hidden layer i (0 <= i < depth): entry i of width_list, or width when the list is
+ * empty. The list is validated by the spec parser; a malformed or short list gives 0. */
+int64_t gs_config_width(const gs_run_config *cfg, size_t i);
 
 /* Number of entries in gs_keys (without the terminator). */
 size_t gs_key_count(void);

@@ -48,12 +48,25 @@ typedef struct {
     size_t n_snaps;     /* S: snapshots taken (fewer when the run diverged) */
     double **grads;     /* [L] each [cap_snaps][fan_out][fan_in] */
     double **weights;   /* [L] same, or NULL when record.weights is off */
-    double **bgrads;    /* [L] each [cap_snaps][fan_out]: dL/db_l at the snapshot steps, or NULL */
-    double **biases;    /* [L] each [cap_snaps][fan_out]: b_l, or NULL (record.weights off) */
+    double **bgrads;    /* [L] each [cap_snaps][fan_out]: dL/db_l at the snapshot steps, or NULL
+                         * (model.bias false) */
+    double **biases;    /* [L] each [cap_snaps][fan_out]: b_l, or NULL (record.weights off or
+                         * model.bias false) */
+
+    /* Normalization parameters at the snapshot steps (model.norm != none; else all NULL): per
+     * hidden layer l < n_norm = L - 1, each [cap_snaps][fan_out[l]] */
+    size_t n_norm;          /* L - 1 with a norm, else 0 */
+    double **ngrad_scale;   /* dL/dgamma_l */
+    double **ngrad_shift;   /* dL/dbeta_l */
+    double **nscale;        /* gamma_l (record.weights; else NULL) */
+    double **nshift;        /* beta_l (record.weights; else NULL) */
+    double **nrun_mean;     /* batchnorm running mean (record.weights and batchnorm; else NULL) */
+    double **nrun_var;      /* batchnorm running variance (same condition) */
     int status;         /* gs_run_status */
     int64_t diverged_step;                    /* -1 when not diverged */
     int64_t steps_done;                       /* steps completed (== cfg.steps when ok) */
     double final_loss;                        /* loss at the last executed step */
+    double final_eval_loss, final_eval_accuracy; /* the last eval row, NaN when none */
     double grad_norm0_first, grad_norm0_last; /* grad_norm of layers 0 and L-1 at step 0 */
 } gs_result;
 

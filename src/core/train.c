@@ -28,22 +28,37 @@ static void *alloc_n(size_t count, size_t sz)
     return count <= SIZE_MAX / sz ? calloc(count, sz) : NULL;
 }
 
+/* a * b into *r; 0 on size_t overflow. */
+static int mul_sz(size_t a, size_t b, size_t *r)
+{
+    if (a != 0 && b > SIZE_MAX / a)
+        return 0;
+    *r = a * b;
+    return 1;
+}
+
+/* Frees an array of n per-layer buffers and the array; NULL is a no-op. */
+static void free_layers(double **v, size_t n)
+{
+    for (size_t l = 0; v && l < n; l++)
+        free(v[l]);
+    free(v);
+}
+
 void gs_result_destroy(gs_result *res)
 {
     if (!res)
         return;
-    for (size_t l = 0; res->grads && l < res->n_layers; l++)
-        free(res->grads[l]);
-    for (size_t l = 0; res->weights && l < res->n_layers; l++)
-        free(res->weights[l]);
-    for (size_t l = 0; res->bgrads && l < res->n_layers; l++)
-        free(res->bgrads[l]);
-    for (size_t l = 0; res->biases && l < res->n_layers; l++)
-        free(res->biases[l]);
-    free(res->grads);
-    free(res->weights);
-    free(res->bgrads);
-    free(res->biases);
+    free_layers(res->grads, res->n_layers);
+    free_layers(res->weights, res->n_layers);
+    free_layers(res->bgrads, res->n_layers);
+    free_layers(res->biases, res->n_layers);
+    free_layers(res->ngrad_scale, res->n_norm);
+    free_layers(res->ngrad_shift, res->n_norm);
+    free_layers(res->nscale, res->n_norm);
+    free_layers(res->nshift, res->n_norm);
+    free_layers(res->nrun_mean, res->n_norm);
+    free_layers(res->nrun_var, res->n_norm);
     free(res->fan_in);
     free(res->fan_out);
     free(res->step);
@@ -59,32 +74,46 @@ void gs_result_destroy(gs_result *res)
     free(res);
 }
 
-/* Snapshot tensors per layer: grads[l] (and weights[l]) [cap_snaps][fan_out][fan_in], bgrads[l]
- * (and biases[l]) [cap_snaps][fan_out]. */
-static int alloc_snaps(gs_result *res, int weights)
+/* *v = n buffers, buffer l of cap_snaps * per(l) doubles; per(l) = fan_out[l], times fan_in[l]
+ * when matrix. 0 on overflow or out of memory (what was allocated is freed by destroy). */
+static int alloc_layers(double ***v, const gs_result *res, size_t n, int matrix)
 {
-    size_t L = res->n_layers;
-    res->grads = alloc_n(L, sizeof *res->grads);
-    res->bgrads = alloc_n(L, sizeof *res->bgrads);
-    res->weights = weights ? alloc_n(L, sizeof *res->weights) : NULL;
-    res->biases = weights ? alloc_n(L, sizeof *res->biases) : NULL;
-    if (!res->grads || !res->bgrads || (weights && (!res->weights || !res->biases)))
+    *v = alloc_n(n, sizeof **v);
+    if (!*v)
         return 0;
-    for (size_t l = 0; l < L; l++) {
-        size_t per = res->fan_in[l] * res->fan_out[l];
+    for (size_t l = 0; l < n; l++) {
+        size_t per = res->fan_out[l];
+        if (matrix && !mul_sz(per, res->fan_in[l], &per))
+            return 0;
         if (res->cap_snaps > 0 && per > SIZE_MAX / res->cap_snaps)
             return 0;
-        res->grads[l] = alloc_n(res->cap_snaps * per, sizeof(double));
-        if (!res->grads[l])
-            return 0;
-        if (weights && !(res->weights[l] = alloc_n(res->cap_snaps * per, sizeof(double))))
-            return 0;
-        size_t nb = res->cap_snaps * res->fan_out[l]; /* <= cap_snaps * per: no overflow */
-        if (!(res->bgrads[l] = alloc_n(nb, sizeof(double))))
-            return 0;
-        if (weights && !(res->biases[l] = alloc_n(nb, sizeof(double))))
+        if (!((*v)[l] = alloc_n(res->cap_snaps * per, sizeof(double))))
             return 0;
     }
+    return 1;
+}
+
+/* Snapshot tensors: grads[l] (and weights[l]) [cap_snaps][fan_out][fan_in]; bgrads[l] (and
+ * biases[l]) [cap_snaps][fan_out] with biases; the normalization vectors [cap_snaps][fan_out]
+ * per hidden layer with a norm. */
+static int alloc_snaps(gs_result *res, const gs_run_config *cfg, int weights)
+{
+    size_t L = res->n_layers, H = res->n_norm;
+    int bias = cfg->bias != 0, bn = cfg->norm == GS_NORM_BATCHNORM;
+    if (!alloc_layers(&res->grads, res, L, 1) || (weights && !alloc_layers(&res->weights, res, L, 1)))
+        return 0;
+    if (bias && (!alloc_layers(&res->bgrads, res, L, 0) ||
+                 (weights && !alloc_layers(&res->biases, res, L, 0))))
+        return 0;
+    if (H == 0)
+        return 1;
+    if (!alloc_layers(&res->ngrad_scale, res, H, 0) || !alloc_layers(&res->ngrad_shift, res, H, 0))
+        return 0;
+    if (weights && (!alloc_layers(&res->nscale, res, H, 0) || !alloc_layers(&res->nshift, res, H, 0)))
+        return 0;
+    if (weights && bn &&
+        (!alloc_layers(&res->nrun_mean, res, H, 0) || !alloc_layers(&res->nrun_var, res, H, 0)))
+        return 0;
     return 1;
 }
 
@@ -131,9 +160,14 @@ gs_status gs_result_create(gs_result **out, const gs_run *run, const gs_record *
     if (!res->fan_in || !res->fan_out)
         goto nomem;
     for (size_t l = 0; l < L; l++) {
-        res->fan_in[l] = l == 0 ? d_in : (size_t)cfg->width;
-        res->fan_out[l] = l + 1 == L ? d_out : (size_t)cfg->width;
+        res->fan_in[l] = l == 0 ? d_in : (size_t)gs_config_width(cfg, l - 1);
+        res->fan_out[l] = l + 1 == L ? d_out : (size_t)gs_config_width(cfg, l);
+        if (res->fan_in[l] < 1 || res->fan_out[l] < 1) {
+            st = gs_error_set(err, GS_EINVAL, "model.width: no width for layer %zu", l);
+            goto done;
+        }
     }
+    res->n_norm = cfg->norm != GS_NORM_NONE ? L - 1 : 0;
     res->cap_rows = (size_t)gs_record_stat_rows(rec, cfg->steps) + 1;
     res->step = alloc_n(res->cap_rows, sizeof *res->step);
     res->loss = alloc_n(res->cap_rows, sizeof *res->loss);
@@ -156,11 +190,12 @@ gs_status gs_result_create(gs_result **out, const gs_run *run, const gs_record *
         !res->eval_accuracy)
         goto nomem;
     gs_record_snapshot_steps(rec, cfg->steps, res->snap_plan, res->cap_snaps);
-    if (!alloc_snaps(res, rec->weights))
+    if (!alloc_snaps(res, cfg, rec->weights))
         goto nomem;
     res->status = GS_RUN_OK;
     res->diverged_step = -1;
     res->final_loss = res->grad_norm0_first = res->grad_norm0_last = (double)NAN;
+    res->final_eval_loss = res->final_eval_accuracy = (double)NAN;
     *out = res;
     res = NULL;
     goto done;
@@ -446,6 +481,8 @@ static void evaluate(work *w, gs_result *res, int64_t t)
     res->eval_step[e] = t;
     res->eval_loss[e] = sum / (double)m;
     res->eval_accuracy[e] = w->le ? (double)correct / (double)m : (double)NAN;
+    res->final_eval_loss = res->eval_loss[e];
+    res->final_eval_accuracy = res->eval_accuracy[e];
 }
 
 /* The per-step scalars of a statistics row besides loss and the layer norms. */
@@ -474,11 +511,12 @@ static void snapshot(gs_result *res, const gs_net *net, size_t s)
     for (size_t l = 0; l < res->n_layers; l++) {
         size_t per = res->fan_in[l] * res->fan_out[l], nb = res->fan_out[l];
         memcpy(res->grads[l] + s * per, net->dw[l], per * sizeof(double));
-        memcpy(res->bgrads[l] + s * nb, net->db[l], nb * sizeof(double));
-        if (res->weights) {
+        if (res->bgrads)
+            memcpy(res->bgrads[l] + s * nb, net->db[l], nb * sizeof(double));
+        if (res->weights)
             memcpy(res->weights[l] + s * per, net->w[l], per * sizeof(double));
+        if (res->biases)
             memcpy(res->biases[l] + s * nb, net->b[l], nb * sizeof(double));
-        }
     }
     res->n_snaps = s + 1;
 }

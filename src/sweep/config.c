@@ -17,6 +17,7 @@ const char *const gs_opt_names[] = {GS_OPT_LIST(GS_NAME_ENTRY) NULL};
 const char *const gs_sched_names[] = {GS_SCHED_LIST(GS_NAME_ENTRY) NULL};
 const char *const gs_datakind_names[] = {GS_DATAKIND_LIST(GS_NAME_ENTRY) NULL};
 const char *const gs_dtype_names[] = {GS_DTYPE_LIST(GS_NAME_ENTRY) NULL};
+const char *const gs_norm_names[] = {GS_NORM_LIST(GS_NAME_ENTRY) NULL};
 #undef GS_NAME_ENTRY
 const char *const gs_bool_names[] = {"false", "true", NULL};
 
@@ -79,6 +80,18 @@ const gs_key gs_keys[] = {
      "bias std (biases exactly 0 when 0)"},
     {"model.init_noise", GS_KEY_REAL, OFF(init_noise), NULL, "0", 0, BIG, -1,
      "identity init: std of N(0, init_noise^2) added to W (no draws when 0)"},
+    {"model.bias", GS_KEY_ENUM, OFF(bias), gs_bool_names, "true", 0, 0, -1,
+     "every layer has a bias vector (false: no biases at all, the readout included)"},
+    {"model.norm", GS_KEY_ENUM, OFF(norm), gs_norm_names, "none", 0, 0, -1,
+     "normalization before each hidden activation, learnable scale and shift"},
+    {"model.norm_eps", GS_KEY_REAL, OFF(norm_eps), NULL, "1e-05", 1e-300, 1, -1,
+     "batchnorm, layernorm: epsilon added to the variance (torch default)"},
+    {"model.norm_momentum", GS_KEY_REAL, OFF(norm_momentum), NULL, "0.1", 0, 1, -1,
+     "batchnorm: running statistics r = (1 - m) r + m batch (torch momentum)"},
+    {"model.residual_every", GS_KEY_INT, OFF(residual_every), NULL, "0", 0, 10000, -1,
+     "residual: {every: k}: hidden layers per skip block (0 = no skips)"},
+    {"model.residual_alpha", GS_KEY_REAL, OFF(residual_alpha), NULL, "1", 0, BIG, -1,
+     "residual: {alpha: a}: block output x + a F(x)"},
     {"train.steps", GS_KEY_INT, OFF(steps), NULL, NULL, 1, 1e12, -1, "optimizer steps"},
     {"train.batch", GS_KEY_BATCH, OFF(batch), NULL, "full", 1, 1e9, -1,
      "minibatch size, or full for the whole data set"},
@@ -117,8 +130,30 @@ const gs_key gs_keys[] = {
      "held-out split: the last floor(n * f) samples of a seeded permutation; 0 = no evaluation"},
     {"train.eval_every", GS_KEY_INT, OFF(eval_every), NULL, "0", 0, 1e12, -1,
      "evaluate on the held-out split every k steps and at the last step (0: record.every)"},
+    {"train.dtype", GS_KEY_ENUM, OFF(dtype), gs_dtype_names, "float64", 0, 0, -1,
+     "compute precision of parameters, activations and gradients"},
+    {"train.ftz", GS_KEY_ENUM, OFF(ftz), gs_bool_names, "false", 0, 0, -1,
+     "flush denormal numbers to zero while the run computes (default: keep them)"},
     {NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL},
 };
+
+int64_t gs_config_width(const gs_run_config *cfg, size_t i)
+{
+    const char *p = cfg->width_list;
+    if (!p[0])
+        return cfg->width;
+    for (size_t k = 0;; k++) {
+        char *end;
+        long long v = strtoll(p, &end, 10);
+        if (end == p || v < 1)
+            return 0;
+        if (k == i)
+            return v;
+        if (*end != ',')
+            return 0;
+        p = end + 1;
+    }
+}
 
 size_t gs_key_count(void)
 {
