@@ -383,15 +383,15 @@ static void bias_divergence(void)
     run = make_run(3);
     CHECK_EQ_INT(gs_net_create(&net, &run.cfg, 8, 4, 2, &err), GS_OK);
     if (net) {
-        CHECK(gs_net_bias_grads_finite(net));
+        CHECK(gs_net_aux_grads_finite(net));
         for (size_t l = 0; l < net->n_layers; l++) {
             net->db[l][net->n[l + 1] - 1] = (double)NAN;
-            CHECK(!gs_net_bias_grads_finite(net));
+            CHECK(!gs_net_aux_grads_finite(net));
             net->db[l][net->n[l + 1] - 1] = -(double)INFINITY;
-            CHECK(!gs_net_bias_grads_finite(net));
+            CHECK(!gs_net_aux_grads_finite(net));
             net->db[l][net->n[l + 1] - 1] = 0.0;
         }
-        CHECK(gs_net_bias_grads_finite(net));
+        CHECK(gs_net_aux_grads_finite(net));
     }
     gs_net_destroy(net);
     gs_dataset_destroy(ds);

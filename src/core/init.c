@@ -1,7 +1,7 @@
 /* Parameter initialisation of the network core: draws W and b from the run's RNG per the init
- * kind (formulas and draw order in net.h). Kept apart from net.c because gsl_randist.h and
- * gsl_linalg.h (via gsl_cblas.h) and OpenBLAS's cblas.h declare the same CBLAS enums and cannot
- * be included in one translation unit. */
+ * kind (formulas and draw order in net.h), always in float64. Kept apart from net.c because
+ * gsl_randist.h and gsl_linalg.h (via gsl_cblas.h) and OpenBLAS's cblas.h declare the same CBLAS
+ * enums and cannot be included in one translation unit. */
 #include <math.h>
 #include <stddef.h>
 
@@ -103,31 +103,34 @@ done:
     return st;
 }
 
-gs_status gs_net_init(gs_net *net, const gs_run_config *cfg, gsl_rng *rng, gs_error *err)
+gs_status gs_init_draw(const gs_run_config *cfg, const size_t *n, size_t L, double **w, double **b,
+                       gsl_rng *rng, gs_error *err)
 {
     if (cfg->init < 0 || cfg->init >= GS_INIT__COUNT)
         return gs_error_set(err, GS_EINVAL, "init: unknown init %d", cfg->init);
-    for (size_t l = 0; l < net->n_layers; l++) {
-        size_t n_in = net->n[l], n_out = net->n[l + 1];
-        double *w = net->w[l]; /* [n_out][n_in] */
+    for (size_t l = 0; l < L; l++) {
+        size_t n_in = n[l], n_out = n[l + 1];
+        double *wl = w[l]; /* [n_out][n_in] */
         if (cfg->init == GS_INIT_ORTHOGONAL) {
-            gs_status st = init_orthogonal(w, n_out, n_in, cfg->sigma_w, rng, l, err);
+            gs_status st = init_orthogonal(wl, n_out, n_in, cfg->sigma_w, rng, l, err);
             if (st)
                 return st;
         } else if (cfg->init == GS_INIT_IDENTITY) {
-            init_identity(w, n_out, n_in, cfg->sigma_w, cfg->init_noise, rng);
+            init_identity(wl, n_out, n_in, cfg->sigma_w, cfg->init_noise, rng);
         } else if (is_uniform(cfg->init)) {
             double a = iid_scale(cfg, (double)n_in, (double)n_out);
             for (size_t i = 0; i < n_out * n_in; i++)
-                w[i] = gsl_ran_flat(rng, -a, a);
+                wl[i] = gsl_ran_flat(rng, -a, a);
         } else {
             double sw = iid_scale(cfg, (double)n_in, (double)n_out);
             for (size_t i = 0; i < n_out * n_in; i++)
-                w[i] = gsl_ran_gaussian(rng, sw);
+                wl[i] = gsl_ran_gaussian(rng, sw);
         }
-        double *b = net->b[l]; /* [n_out] */
+        if (!b)
+            continue;
+        double *bl = b[l]; /* [n_out] */
         for (size_t i = 0; i < n_out; i++)
-            b[i] = cfg->sigma_b == 0.0 ? 0.0 : gsl_ran_gaussian(rng, cfg->sigma_b);
+            bl[i] = cfg->sigma_b == 0.0 ? 0.0 : gsl_ran_gaussian(rng, cfg->sigma_b);
     }
     return GS_OK;
 }

@@ -3,9 +3,9 @@
  * update kernels never allocate, never fail and never print. Formulas in opt.h. */
 #include <assert.h>
 #include <limits.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <tgmath.h>
 
 #include <cblas.h>
 
@@ -62,8 +62,10 @@ gs_status gs_optimizer_create(gs_optimizer **out, const gs_run_config *cfg, size
         return st;
     size_t k = n_vectors(cfg->optimizer);
     o = calloc(1, sizeof *o);
-    if (!o || (k > 0 && n > SIZE_MAX / sizeof(double) / k))
+    size_t esz = cfg->dtype == GS_DTYPE_FLOAT32 ? sizeof(float) : sizeof(double);
+    if (!o || (k > 0 && n > SIZE_MAX / esz / k))
         goto nomem;
+    o->dtype = cfg->dtype == GS_DTYPE_FLOAT32 ? GS_DTYPE_FLOAT32 : GS_DTYPE_FLOAT64;
     o->kind = cfg->optimizer;
     o->n = n;
     o->momentum = cfg->momentum;
@@ -74,12 +76,19 @@ gs_status gs_optimizer_create(gs_optimizer **out, const gs_run_config *cfg, size
     o->rho = cfg->rho;
     o->weight_decay = cfg->weight_decay;
     if (k > 0) {
-        o->state = calloc(k * (n ? n : 1), sizeof *o->state);
+        o->state = calloc(k * (n ? n : 1), esz);
         if (!o->state)
             goto nomem;
-        /* momentum: m = b; adam: m, v; rmsprop: v */
-        o->m = cfg->optimizer == GS_OPT_RMSPROP ? NULL : o->state;
-        o->v = cfg->optimizer == GS_OPT_RMSPROP ? o->state : k == 2 ? o->state + n : NULL;
+        /* momentum: m = b; adam: m, v; rmsprop: v; in the dtype's views only */
+        size_t im = cfg->optimizer == GS_OPT_RMSPROP ? SIZE_MAX : 0;
+        size_t iv = cfg->optimizer == GS_OPT_RMSPROP ? 0 : k == 2 ? n : SIZE_MAX;
+        if (o->dtype == GS_DTYPE_FLOAT32) {
+            o->mf = im == SIZE_MAX ? NULL : (float *)o->state + im;
+            o->vf = iv == SIZE_MAX ? NULL : (float *)o->state + iv;
+        } else {
+            o->m = im == SIZE_MAX ? NULL : (double *)o->state + im;
+            o->v = iv == SIZE_MAX ? NULL : (double *)o->state + iv;
+        }
     }
     *out = o;
     return GS_OK;
@@ -97,88 +106,33 @@ void gs_optimizer_destroy(gs_optimizer *opt)
     free(opt);
 }
 
-/* Plain SGD: the axpy p += (-lr) g in chunks of at most INT_MAX (the CBLAS length is an int);
- * with weight decay, p -= lr (g + wd p). */
-static void sgd(const gs_optimizer *o, double *restrict p, const double *restrict g, double lr)
-{
-    double wd = o->weight_decay;
-    if (wd == 0.0) {
-        for (size_t off = 0; off < o->n; off += INT_MAX) {
-            size_t len = o->n - off < INT_MAX ? o->n - off : INT_MAX;
-            cblas_daxpy((int)len, -lr, g + off, 1, p + off, 1);
-        }
-        return;
-    }
-    for (size_t i = 0; i < o->n; i++)
-        p[i] -= lr * (g[i] + wd * p[i]);
-}
+#define R double
+#define S(n) n##_d
+#define AXPY cblas_daxpy
+#define MV(o) ((o)->m)
+#define VV(o) ((o)->v)
+#define STEP gs_optimizer_step
+#define CLIP gs_opt_clip
+#define DTYPE GS_DTYPE_FLOAT64
+#include "core/opt_impl.h"
+#undef R
+#undef S
+#undef AXPY
+#undef MV
+#undef VV
+#undef STEP
+#undef CLIP
+#undef DTYPE
 
-/* torch SGD(momentum=mu, nesterov): b = mu b + d (dampening 0; the first step's b = d, which the
- * zero-initialised buffer gives too); step direction b, or d + mu b for Nesterov. */
-static void momentum(gs_optimizer *o, double *restrict p, const double *restrict g, double lr)
-{
-    double mu = o->momentum, wd = o->weight_decay, *restrict b = o->m;
-    for (size_t i = 0; i < o->n; i++) {
-        double d = g[i] + wd * p[i];
-        b[i] = mu * b[i] + d;
-        p[i] -= lr * (o->nesterov ? d + mu * b[i] : b[i]);
-    }
-}
-
-/* torch Adam / AdamW (not amsgrad): bias-corrected moments, step lr / (1 - b1^k) * m / denom with
- * denom = sqrt(v) / sqrt(1 - b2^k) + eps, k = t + 1. AdamW decays p by (1 - lr wd) first and
- * leaves the gradient alone; Adam adds wd p to it. */
-static void adam(gs_optimizer *o, double *restrict p, const double *restrict g, double lr)
-{
-    double b1 = o->beta1, b2 = o->beta2, eps = o->eps, wd = o->weight_decay;
-    double k = (double)(o->t + 1);
-    double step = lr / (1.0 - pow(b1, k)), sq2 = sqrt(1.0 - pow(b2, k));
-    int decoupled = o->kind == GS_OPT_ADAMW;
-    double *restrict m = o->m, *restrict v = o->v;
-    for (size_t i = 0; i < o->n; i++) {
-        double d = g[i];
-        if (decoupled)
-            p[i] *= 1.0 - lr * wd;
-        else
-            d += wd * p[i];
-        m[i] = b1 * m[i] + (1.0 - b1) * d;
-        v[i] = b2 * v[i] + (1.0 - b2) * d * d;
-        p[i] -= step * m[i] / (sqrt(v[i]) / sq2 + eps);
-    }
-}
-
-/* torch RMSprop (not centered, no momentum): v = rho v + (1 - rho) d^2, p -= lr d / (sqrt(v) +
- * eps). */
-static void rmsprop(gs_optimizer *o, double *restrict p, const double *restrict g, double lr)
-{
-    double rho = o->rho, eps = o->eps, wd = o->weight_decay, *restrict v = o->v;
-    for (size_t i = 0; i < o->n; i++) {
-        double d = g[i] + wd * p[i];
-        v[i] = rho * v[i] + (1.0 - rho) * d * d;
-        p[i] -= lr * d / (sqrt(v[i]) + eps);
-    }
-}
-
-void gs_optimizer_step(gs_optimizer *opt, double *restrict p, const double *restrict g, double lr)
-{
-    switch (opt->kind) {
-    case GS_OPT_MOMENTUM:
-        momentum(opt, p, g, lr);
-        break;
-    case GS_OPT_ADAM:
-    case GS_OPT_ADAMW:
-        adam(opt, p, g, lr);
-        break;
-    case GS_OPT_RMSPROP:
-        rmsprop(opt, p, g, lr);
-        break;
-    default:
-        assert(opt->kind == GS_OPT_SGD);
-        sgd(opt, p, g, lr);
-        break;
-    }
-    opt->t++;
-}
+#define R float
+#define S(n) n##_f
+#define AXPY cblas_saxpy
+#define MV(o) ((o)->mf)
+#define VV(o) ((o)->vf)
+#define STEP gs_optimizer_stepf
+#define CLIP gs_opt_clipf
+#define DTYPE GS_DTYPE_FLOAT32
+#include "core/opt_impl.h"
 
 double gs_opt_lr(const gs_run_config *cfg, int64_t t)
 {
@@ -223,23 +177,10 @@ double gs_opt_norm(const double *v, size_t n)
     return m * sqrt(ss);
 }
 
-int gs_opt_clip(const gs_run_config *cfg, double *g, size_t n, double norm)
+double gs_opt_normf(const float *v, size_t n)
 {
-    int fired = 0;
-    if (cfg->clip_norm > 0.0 && norm > cfg->clip_norm) {
-        double s = cfg->clip_norm / (norm + 1e-6); /* torch clip_grad_norm_ */
-        for (size_t i = 0; i < n; i++)
-            g[i] *= s;
-        fired = 1;
-    }
-    if (cfg->clip_value > 0.0) {
-        double c = cfg->clip_value;
-        for (size_t i = 0; i < n; i++) {
-            if (g[i] > c || g[i] < -c) {
-                g[i] = g[i] > c ? c : -c;
-                fired = 1;
-            }
-        }
-    }
-    return fired;
+    double ss = 0.0;
+    for (size_t i = 0; i < n; i++)
+        ss += (double)v[i] * (double)v[i];
+    return sqrt(ss);
 }
