@@ -1,6 +1,8 @@
-/* gradsweep_bench: trains a fixed workload through gs_train_run and prints runs/s and the
+/* gradsweep_bench: trains fixed workloads through gs_train_run and prints (1) runs/s and the
  * achieved GFLOP/s of the training loop next to the single-thread OpenBLAS GEMM rate measured at
- * the same shapes in the same process. Usage: gradsweep_bench [--quick]. */
+ * the same shapes and precision in the same process, for float64 and float32 compute, and (2) the
+ * step time of the architecture and optimizer options against the plain net, measured side by
+ * side in interleaved rounds. Usage: gradsweep_bench [--quick]. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,10 @@
 typedef struct {
     int64_t width, depth, batch, steps;
     int runs;
+    int dtype;              /* gs_dtype of the compute */
+    int norm;               /* gs_norm */
+    int64_t residual_every; /* 0: no skips */
+    int optimizer;          /* gs_opt */
 } workload;
 
 static double now(void)
@@ -44,6 +50,10 @@ static gs_run make_run(const workload *wl, int64_t steps, uint64_t seed)
     run.cfg.batch = wl->batch;
     run.cfg.lr = 0.01;
     run.cfg.loss = GS_LOSS_CROSS_ENTROPY;
+    run.cfg.dtype = wl->dtype;
+    run.cfg.norm = wl->norm;
+    run.cfg.residual_every = wl->residual_every;
+    run.cfg.optimizer = wl->optimizer;
     return run;
 }
 
@@ -68,35 +78,60 @@ static double step_flops(const workload *wl)
     return f;
 }
 
-/* Single-thread GEMM rate at the training shapes: the three dgemm calls of every layer, for
- * `steps` steps, on buffers of the same sizes. Returns GFLOP/s (or 0 when out of memory). */
+/* The three GEMMs of layer l at the training shapes, in the workload's precision; buffers are
+ * [B][mx] (a, d, h) and [mx][mx] (w, dw) of that precision. */
+static void layer_gemms(int f32, int b, int ni, int no, void *a, void *d, void *h, void *w,
+                        void *dw)
+{
+    if (f32) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, b, no, ni, 1.0f, a, ni, w, ni, 0.0f, h,
+                    no);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, no, ni, b, 1.0f, d, no, a, ni, 0.0f,
+                    dw, ni);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, b, ni, no, 1.0f, d, no, w, ni, 0.0f,
+                    h, ni);
+        return;
+    }
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, b, no, ni, 1.0, a, ni, w, ni, 0.0, h, no);
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, no, ni, b, 1.0, d, no, a, ni, 0.0, dw, ni);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, b, ni, no, 1.0, d, no, w, ni, 0.0, h,
+                ni);
+}
+
+/* Fills n values of a buffer of the workload's precision with small varied numbers. */
+static void fill(int f32, void *p, size_t n, int mod)
+{
+    for (size_t i = 0; i < n; i++) {
+        double v = 1e-3 * (double)(i % (size_t)mod);
+        if (f32)
+            ((float *)p)[i] = (float)v;
+        else
+            ((double *)p)[i] = v;
+    }
+}
+
+/* Single-thread GEMM rate at the training shapes: the three GEMM calls of every layer, for
+ * `steps` steps, on buffers of the same sizes and precision. Returns GFLOP/s (0 when out of
+ * memory). */
 static double gemm_rate(const workload *wl, int64_t steps)
 {
     size_t n[64], L = widths(wl, n), B = (size_t)wl->batch, mx = 0;
+    int f32 = wl->dtype == GS_DTYPE_FLOAT32;
+    size_t es = f32 ? sizeof(float) : sizeof(double);
     for (size_t l = 0; l <= L; l++)
         mx = n[l] > mx ? n[l] : mx;
-    double *a = calloc(B * mx, sizeof *a), *d = calloc(B * mx, sizeof *d);  /* [B][mx] */
-    double *h = calloc(B * mx, sizeof *h), *w = calloc(mx * mx, sizeof *w); /* [mx][mx] */
-    double *dw = calloc(mx * mx, sizeof *dw);
+    void *a = calloc(B * mx, es), *d = calloc(B * mx, es), *h = calloc(B * mx, es);
+    void *w = calloc(mx * mx, es), *dw = calloc(mx * mx, es);
     double rate = 0.0;
     if (!a || !d || !h || !w || !dw)
         goto done;
-    for (size_t i = 0; i < B * mx; i++)
-        a[i] = d[i] = 1e-3 * (double)(i % 97);
-    for (size_t i = 0; i < mx * mx; i++)
-        w[i] = 1e-3 * (double)(i % 89);
+    fill(f32, a, B * mx, 97);
+    fill(f32, d, B * mx, 97);
+    fill(f32, w, mx * mx, 89);
     double t0 = now();
-    for (int64_t s = 0; s < steps; s++) {
-        for (size_t l = 0; l < L; l++) {
-            int ni = (int)n[l], no = (int)n[l + 1], b = (int)B;
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, b, no, ni, 1.0, a, ni, w, ni, 0.0,
-                        h, no);
-            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, no, ni, b, 1.0, d, no, a, ni, 0.0,
-                        dw, ni);
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, b, ni, no, 1.0, d, no, w, ni,
-                        0.0, h, ni);
-        }
-    }
+    for (int64_t s = 0; s < steps; s++)
+        for (size_t l = 0; l < L; l++)
+            layer_gemms(f32, (int)B, (int)n[l], (int)n[l + 1], a, d, h, w, dw);
     rate = step_flops(wl) * (double)steps / (now() - t0) * 1e-9;
 done:
     free(a);
@@ -151,9 +186,52 @@ static int bench(const workload *wl)
         gemm = g > gemm ? g : gemm;
     }
     double train = step_flops(wl) * (double)(wl->steps - 1) / loop * 1e-9;
-    printf("%6lld %6lld %6lld %6lld %14.2f %14.2f %7.2f %9.3f\n", (long long)wl->width,
-           (long long)wl->depth, (long long)wl->batch, (long long)wl->steps, train, gemm,
-           gemm > 0 ? train / gemm : 0.0, (double)wl->runs / total);
+    printf("%7s %6lld %6lld %6lld %6lld %14.2f %14.2f %7.2f %9.3f\n", gs_dtype_names[wl->dtype],
+           (long long)wl->width, (long long)wl->depth, (long long)wl->batch, (long long)wl->steps,
+           train, gemm, gemm > 0 ? train / gemm : 0.0, (double)wl->runs / total);
+    return 0;
+}
+
+/* One option of the overhead table: a name and the workload that differs from the plain one. */
+typedef struct {
+    const char *name;
+    workload wl;
+} variant;
+
+/* Step time of each variant against the plain net (variant 0), measured side by side: every
+ * round runs each variant once (setup subtracted as in bench()), and the best loop time over the
+ * rounds counts, so a slow phase of a shared machine hits all variants alike. */
+static int overhead(const variant *v, int nv, int rounds)
+{
+    double best[16], setup[16];
+    for (int i = 0; i < nv; i++) {
+        best[i] = setup[i] = 1e30;
+        for (int r = 0; r < 2; r++) {
+            double t = time_run(&v[i].wl, 1, 2000 + (uint64_t)r, &(gs_record){.every = 1});
+            if (t < 0)
+                return 1;
+            setup[i] = t < setup[i] ? t : setup[i];
+        }
+    }
+    for (int r = 0; r < rounds; r++)
+        for (int i = 0; i < nv; i++) {
+            double t = time_run(&v[i].wl, v[i].wl.steps, 1 + (uint64_t)r, &(gs_record){.every = 1});
+            if (t < 0)
+                return 1;
+            t -= setup[i];
+            best[i] = t < best[i] ? t : best[i];
+        }
+    const workload *p = &v[0].wl;
+    printf(
+        "\noption overhead: relu, width %lld, depth %lld, batch %lld, %lld steps, float64 unless "
+        "named;\nms per step (best of %d interleaved rounds) and ratio to the plain net\n"
+        "%-26s %10s %8s\n",
+        (long long)p->width, (long long)p->depth, (long long)p->batch, (long long)p->steps, rounds,
+        "option", "ms/step", "ratio");
+    for (int i = 0; i < nv; i++) {
+        double ms = best[i] / (double)(v[i].wl.steps - 1) * 1e3;
+        printf("%-26s %10.3f %8.3f\n", v[i].name, ms, best[i] / best[0]);
+    }
     return 0;
 }
 
@@ -166,17 +244,44 @@ int main(int argc, char **argv)
     }
     gsl_set_error_handler_off();
     openblas_set_num_threads(1);
-    const workload full[] = {{64, 8, 64, 400, 8}, {512, 4, 256, 40, 3}};
-    const workload small[] = {{64, 8, 64, 20, 1}, {512, 4, 256, 3, 1}};
+    enum { F64 = GS_DTYPE_FLOAT64, F32 = GS_DTYPE_FLOAT32 };
+    const workload full[] = {{64, 8, 64, 400, 8, F64, 0, 0, 0},
+                             {64, 8, 64, 400, 8, F32, 0, 0, 0},
+                             {512, 4, 256, 40, 3, F64, 0, 0, 0},
+                             {512, 4, 256, 40, 3, F32, 0, 0, 0}};
+    const workload small[] = {{64, 8, 64, 20, 1, F64, 0, 0, 0},
+                              {64, 8, 64, 20, 1, F32, 0, 0, 0},
+                              {512, 4, 256, 3, 1, F64, 0, 0, 0},
+                              {512, 4, 256, 3, 1, F32, 0, 0, 0}};
     const workload *wl = quick ? small : full;
     printf("gradsweep_bench: relu, gaussian mixture 32 -> 10, cross entropy, sgd; 1 thread\n"
            "flops per step = 6 * sum(n_in n_out) * batch; train = loop time of gs_train_run\n"
-           "(record every step, 3 gradient snapshots); GEMM = the 3 dgemm calls per layer alone;\n"
-           "rates are the best of the trials, runs/s the mean\n"
-           "%6s %6s %6s %6s %14s %14s %7s %9s\n",
-           "width", "depth", "batch", "steps", "train GFLOP/s", "GEMM GFLOP/s", "ratio", "runs/s");
-    for (int i = 0; i < 2; i++)
+           "(record every step, 3 gradient snapshots); GEMM = the 3 gemm calls per layer alone,\n"
+           "in the same precision; rates are the best of the trials, runs/s the mean\n"
+           "%7s %6s %6s %6s %6s %14s %14s %7s %9s\n",
+           "compute", "width", "depth", "batch", "steps", "train GFLOP/s", "GEMM GFLOP/s", "ratio",
+           "runs/s");
+    for (int i = 0; i < 4; i++)
         if (bench(&wl[i]))
             return 1;
-    return 0;
+    workload base = {256, 8, 128, quick ? 6 : 60, 1, F64, GS_NORM_NONE, 0, GS_OPT_SGD};
+    variant v[8];
+    for (int i = 0; i < 8; i++)
+        v[i].wl = base;
+    v[0].name = "plain (sgd)";
+    v[1].name = "norm: batchnorm";
+    v[1].wl.norm = GS_NORM_BATCHNORM;
+    v[2].name = "norm: layernorm";
+    v[2].wl.norm = GS_NORM_LAYERNORM;
+    v[3].name = "residual: {every: 1}";
+    v[3].wl.residual_every = 1;
+    v[4].name = "residual: {every: 2}";
+    v[4].wl.residual_every = 2;
+    v[5].name = "optimizer: adam";
+    v[5].wl.optimizer = GS_OPT_ADAM;
+    v[6].name = "optimizer: momentum";
+    v[6].wl.optimizer = GS_OPT_MOMENTUM;
+    v[7].name = "dtype: float32";
+    v[7].wl.dtype = F32;
+    return overhead(v, 8, quick ? 1 : 5);
 }

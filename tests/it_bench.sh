@@ -4,4 +4,7 @@
 bench=$(dirname "$GS_EXE")/gradsweep_bench
 expect_rc 0 "$bench" --quick
 expect_out "GFLOP/s"
+expect_out "float32"
+expect_out "norm: batchnorm"
+expect_out "optimizer: adam"
 echo "it_bench: ok"

@@ -28,6 +28,26 @@ expect_rc 0 "$GS_EXE" list "$spec" model.depth=4
 expect_rc 0 "$GS_EXE" run "$spec" -o "$d/dry.h5" --dry-run
 expect_out "24 runs"; expect_out "FLOP"; expect_out "estimated output"; expect_out "estimated memory"
 [ ! -e "$d/dry.h5" ] || fail "--dry-run wrote the output"
+# Architecture keys: the example spec lists and dry-runs; per-layer widths on the command line.
+arch=$GS_SOURCE_DIR/experiments/architectures.yaml
+expect_rc 0 "$GS_EXE" list "$arch" --csv
+[ "$(wc -l <<<"$OUT")" = 9 ] || fail "architectures: expected 9 lines, got $(wc -l <<<"$OUT")"
+expect_out "index,run_id,seed,replicate,model.norm,model.residual_every,train.dtype"
+expect_rc 0 "$GS_EXE" run "$arch" -o "$d/arch.h5" --dry-run; expect_out "8 runs"
+[ ! -e "$d/arch.h5" ] || fail "--dry-run wrote the output"
+expect_rc 0 "$GS_EXE" run --help; expect_out "integer | {layers: [w1, ...]}"
+expect_rc 0 "$GS_EXE" list "$spec" --csv model.depth=3 'model.width=12,[12,6,12]'
+expect_out ',"[12,6,12]"'
+expect_rc 2 "$GS_EXE" list "$spec" 'model.width=[12,6]'
+expect_out "command line: model.width=[12,6]: 2 layer widths [12,6], but model.depth is 1"
+expect_rc 2 "$GS_EXE" list "$arch" 'model.width=[32,64,16,16,32]'
+expect_out "architectures.yaml:13: model.residual_every: 2: the residual block of hidden layers"
+# A stored layer list reads back: --resume with a spec that lacks the run names it.
+expect_rc 0 "$GS_EXE" run "$spec" -o "$d/w.h5" -q model.depth=2 'model.width=[12,12]' \
+    model.activation=tanh model.sigma_w=0.8 replicates=1
+expect_rc 2 "$GS_EXE" run "$spec" -o "$d/w.h5" -q --resume model.depth=2 model.width=12 \
+    model.activation=tanh model.sigma_w=0.8 replicates=1
+expect_out "with model.width=[12,12] (the spec has 12)"
 # An existing output is refused without --resume/--force, replaced with --force.
 expect_rc 0 "$GS_EXE" run "$spec" -o "$d/o.h5" -q model.depth=1
 expect_rc 2 "$GS_EXE" run "$spec" -o "$d/o.h5" -q model.depth=1; expect_out "--force"

@@ -569,21 +569,27 @@ static void test_accepted(void)
     }
 }
 
-static void test_errors(void)
+/* Each case fails with GS_ESPEC, no plan, and a message containing its text. */
+static void check_bad(const bad_case *cases, size_t n)
 {
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        const char *text = bad[i].text ? bad[i].text : base_spec;
-        const char *ovr[1] = {bad[i].ovr};
+    for (size_t i = 0; i < n; i++) {
+        const char *text = cases[i].text ? cases[i].text : base_spec;
+        const char *ovr[1] = {cases[i].ovr};
         gs_plan *p = NULL;
         gs_error err;
         gs_error_clear(&err);
         gs_status st =
-            gs_plan_parse(&p, text, strlen(text), "t.yaml", ovr, bad[i].ovr ? 1 : 0, &err);
+            gs_plan_parse(&p, text, strlen(text), "t.yaml", ovr, cases[i].ovr ? 1 : 0, &err);
         CHECK_EQ_INT(st, GS_ESPEC);
         CHECK(p == NULL);
-        CHECK_HAS_STR(err.msg, bad[i].want);
+        CHECK_HAS_STR(err.msg, cases[i].want);
         gs_plan_destroy(p);
     }
+}
+
+static void test_errors(void)
+{
+    check_bad(bad, sizeof bad / sizeof bad[0]);
     gs_plan *p = NULL;
     gs_error err;
     CHECK_EQ_INT(gs_plan_load(&p, "/nonexistent/spec.yaml", NULL, 0, &err), GS_EIO);
@@ -775,6 +781,360 @@ static void test_train_keys(void)
     gs_plan_destroy(c);
 }
 
+/* A spec "name: x" + model (flow mapping body) + train (flow mapping body), parsed; NULL (and a
+ * failed check) when it is rejected. */
+static gs_plan *parse_mt(const char *model, const char *train, const char *const *ovr, size_t n)
+{
+    char text[4096];
+    gs_error err;
+    snprintf(text, sizeof text, "name: x\nmodel: {%s}\ntrain: {%s}\n", model, train);
+    gs_plan *p = parse(text, ovr, n, &err);
+    CHECK(p != NULL);
+    return p;
+}
+
+/* The canonical text of run r of p. */
+static const char *canon_of(const gs_plan *p, size_t r, char *buf, size_t n)
+{
+    gs_run_canonical(&p->runs[r].cfg, p->runs[r].replicate, buf, n);
+    return buf;
+}
+
+/* model.width: {layers: [...]}: the stored list, cfg->width = first entry, gs_config_width,
+ * the canonical "[..]" text (a uniform width unchanged), the resolved YAML, and overrides. */
+static void test_width_layers(void)
+{
+    char buf[2048];
+    CHECK(gs_key_has_list(gs_key_find("model.width")));
+    CHECK(!gs_key_has_list(gs_key_find("model.depth")));
+    CHECK(!gs_key_has_list(gs_key_find("data.teacher_width")));
+
+    gs_plan *p = parse_mt("depth: 3, width: {layers: [64, 32.0, 16]}", "steps: 1", NULL, 0);
+    if (p) {
+        const gs_run_config *c = &p->runs[0].cfg;
+        CHECK_EQ_INT(p->n_runs, 1);
+        CHECK_EQ_INT(p->n_axes, 0);
+        CHECK_EQ_STR(c->width_list, "64,32,16");
+        CHECK_EQ_INT(c->width, 64);
+        CHECK_EQ_INT(gs_config_width(c, 0), 64);
+        CHECK_EQ_INT(gs_config_width(c, 1), 32);
+        CHECK_EQ_INT(gs_config_width(c, 2), 16);
+        CHECK_EQ_STR(canon_of(p, 0, buf, sizeof buf),
+                     "model.depth=3\nmodel.width=[64,32,16]\ntrain.steps=1\nreplicate=0\n");
+        CHECK_EQ_STR(gs_key_format(gs_key_find("model.width"), c, buf, sizeof buf), "[64,32,16]");
+        CHECK_HAS_STR(p->resolved_yaml, "  width: {layers: [64,32,16]}\n");
+        /* cost: 6 * sum n_l n_(l+1) * rows * steps, d = 32, k = 10, full batch of 4096 */
+        CHECK_NEAR(p->runs[0].cost, 6.0 * (32 * 64 + 64 * 32 + 32 * 16 + 16 * 10) * 4096.0, 0, 0);
+        check_round_trip(p);
+    }
+    /* block style, and the same list from the command line: one run, one id */
+    gs_error err;
+    gs_plan *q = parse("name: x\nmodel:\n  depth: 3\n  width:\n    layers:\n      - 64\n"
+                       "      - 32\n      - 16\ntrain: {steps: 1}\n",
+                       NULL, 0, &err);
+    const char *ovr[] = {"model.width=[ 64, 32 ,16 ]"};
+    gs_plan *o = parse_mt("depth: 3, width: 5", "steps: 1", ovr, 1);
+    CHECK(p && q && o && strcmp(p->runs[0].id, q->runs[0].id) == 0 &&
+          strcmp(p->runs[0].id, o->runs[0].id) == 0);
+    gs_plan_destroy(q);
+    gs_plan_destroy(o);
+
+    /* a uniform width keeps its text and id; a list of equal widths is a different run */
+    gs_plan *u =
+        parse_mt("depth: 2, width: [8, {layers: [8, 8]}, {layers: [8, 4]}]", "steps: 1", NULL, 0);
+    gs_plan *b = parse_mt("depth: 2, width: 8", "steps: 1", NULL, 0);
+    if (u && b) {
+        CHECK_EQ_INT(u->n_runs, 3);
+        CHECK_EQ_STR(u->axes[0].values[0], "8");
+        CHECK_EQ_STR(u->axes[0].values[1], "[8,8]");
+        CHECK_EQ_STR(u->axes[0].values[2], "[8,4]");
+        CHECK_EQ_STR(u->runs[0].cfg.width_list, "");
+        CHECK_EQ_STR(u->runs[2].cfg.width_list, "8,4");
+        CHECK_EQ_STR(canon_of(u, 0, buf, sizeof buf),
+                     "model.depth=2\nmodel.width=8\ntrain.steps=1\nreplicate=0\n");
+        CHECK_EQ_STR(u->runs[0].id, b->runs[0].id);
+        CHECK(ids_unique(u));
+        CHECK_HAS_STR(u->resolved_yaml, "  width: [8, {layers: [8,8]}, {layers: [8,4]}]\n");
+        check_round_trip(u);
+    }
+    gs_plan_destroy(b);
+    gs_plan_destroy(u);
+
+    /* an axis of lists ({values: [...]}, or lists from the command line), and overriding a list
+     * by a uniform width */
+    gs_plan *v = parse_mt("depth: 2, width: {values: [{layers: [64, 32]}, {layers: [32, 64]}]}",
+                          "steps: 1", NULL, 0);
+    const char *ovr2[] = {"model.width=[64,32],[32,64]"};
+    gs_plan *w = parse_mt("depth: 2, width: 8", "steps: 1", ovr2, 1);
+    const char *ovr3[] = {"model.width=8"};
+    gs_plan *x = parse_mt("depth: 2, width: {layers: [64, 32]}", "steps: 1", ovr3, 1);
+    if (v && w && x) {
+        CHECK_EQ_INT(v->n_runs, 2);
+        CHECK_EQ_STR(v->axes[0].values[1], "[32,64]");
+        CHECK_EQ_INT(v->runs[1].cfg.width, 32);
+        CHECK(strcmp(v->runs[0].id, v->runs[1].id) != 0);
+        CHECK_EQ_INT(w->n_axes, 1);
+        check_same_plan(v, w);
+        CHECK_EQ_STR(x->runs[0].cfg.width_list, "");
+        CHECK_EQ_INT(x->runs[0].cfg.width, 8);
+        check_round_trip(v);
+    }
+    gs_plan_destroy(v);
+    gs_plan_destroy(w);
+    gs_plan_destroy(x);
+
+    /* generators still make uniform widths; the depth may be an axis when the list fits all */
+    gs_plan *g = parse_mt("depth: [1, 2], width: {logspace: [4, 16, 3]}", "steps: 1", NULL, 0);
+    if (g)
+        CHECK_EQ_STR(g->axes[1].values[1], "8");
+    gs_plan_destroy(g);
+
+    /* the longest list: 256 one-digit widths are 511 characters, which fit */
+    char model[2048];
+    size_t len = (size_t)snprintf(model, sizeof model, "depth: 256, width: {layers: [1");
+    for (int i = 1; i < 256; i++)
+        len += (size_t)snprintf(model + len, sizeof model - len, ", 1");
+    snprintf(model + len, sizeof model - len, "]}");
+    gs_plan *m = parse_mt(model, "steps: 1", NULL, 0);
+    if (m) {
+        CHECK_EQ_INT(strlen(m->runs[0].cfg.width_list), 511);
+        CHECK_EQ_INT(gs_config_width(&m->runs[0].cfg, 255), 1);
+        check_round_trip(m);
+    }
+    gs_plan_destroy(m);
+    gs_plan_destroy(p);
+}
+
+static const bad_case bad_layers[] = {
+    {"name: t\nmodel:\n  depth: 2\n  width: {layers: [64, 0]}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:4: model.width: layers entry 2: must be >= 1 (got 0)"},
+    {"name: t\nmodel:\n  depth: 2\n  width:\n    layers:\n      - 64\n      - 2000000\n"
+     "train: {steps: 1}\n",
+     NULL, "t.yaml:7: model.width: layers entry 2: must be <= 1000000 (got 2000000)"},
+    {"name: t\nmodel:\n  depth: 2\n  width: {layers: [64, x]}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:4: model.width: layers entry 2: expected an integer, got 'x'"},
+    {"name: t\nmodel:\n  depth: 2\n  width: {layers: [2.5, 4]}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:4: model.width: layers entry 1: expected an integer, got '2.5'"},
+    {"name: t\nmodel:\n  depth: 2\n  width: {layers: [64, [1, 2]]}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:4: model.width: layers entry 2: expected an integer, not a list"},
+    {"name: t\nmodel:\n  depth: 2\n  width: {layers: []}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:4: model.width: layers: empty list (one width per hidden layer)"},
+    {"name: t\nmodel:\n  depth: 2\n  width: {layers: 64}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:4: model.width: layers takes a list of widths, one per hidden layer"},
+    {"name: t\nmodel:\n  depth: 2\n  width: {layers: [8, 8], values: [8]}\ntrain: {steps: 1}\n",
+     NULL, "t.yaml:4: model.width: a mapping has one key: layers, logspace, linspace or values"},
+    {"name: t\nmodel:\n  depth: 2\n  width: {layer: [8, 8]}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:4: model.width: unknown axis form 'layer' (did you mean 'layers'?)"},
+    {"name: t\nmodel:\n  depth: 2\n  width: {values: [8, {layer: [8, 8]}]}\ntrain: {steps: 1}\n",
+     NULL, "t.yaml:4: model.width.layer: unknown key 'layer' (did you mean 'layers'?)"},
+    {"name: t\nmodel:\n  depth: 2\n  width: [{layers: [8, 8], x: 1}]\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:4: model.width: expected {layers: [w1, ...]}"},
+    {"name: t\nmodel:\n  depth: 2\n  width: [{layers: [8, 4]}, {layers: [8.0, 4]}]\n"
+     "train: {steps: 1}\n",
+     NULL, "t.yaml:4: model.width: value '[8.0,4]' repeats an earlier value of the axis ('[8,4]')"},
+    {"name: t\nmodel:\n  depth: 2\n  width: {layers: [64, 32, 16]}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:4: model.width: 3 layer widths [64,32,16], but model.depth is 2 (one width per "
+     "hidden layer)"},
+    {"name: t\nmodel:\n  depth: [3, 4]\n  width: {layers: [64, 32, 16]}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:4: model.width: 3 layer widths [64,32,16], but model.depth is 4"},
+    {"name: t\nmodel:\n  depth: 0\n  width: {layers: [8]}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:4: model.width: 1 layer widths [8], but model.depth is 0"},
+    {"name: t\nmodel:\n  depth: 2\n  width: 8\n  sigma_w: {layers: [1, 2]}\ntrain: {steps: 1}\n",
+     NULL, "t.yaml:5: model.sigma_w: {layers: [...]} is only for model.width"},
+    {"name: t\nmodel:\n  depth: 2\n  width: 8\n  sigma_w: {values: [1], x: 2}\ntrain: {steps: 1}\n",
+     NULL, "t.yaml:5: model.sigma_w: an axis mapping has one key: logspace, linspace or values"},
+    {"name: t\nmodel:\n  depth: 2\n  width: 8\n  sigma_w: [1, {layers: [1]}]\ntrain: {steps: 1}\n",
+     NULL, "t.yaml:5: model.sigma_w: expected a single value, not a mapping"},
+    {"name: t\nmodel:\n  depth: 2\n  width: 8\n  sigma_w: {layer: [1]}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:5: model.sigma_w: unknown axis form 'layer' (expected one of: logspace, linspace, "
+     "values)"},
+    {NULL, "model.width=[8,8",
+     "command line: model.width=[8,8: expected an integer or a layer list [w1,w2,...], got "
+     "'[8,8'"},
+    {NULL, "model.width=[]", "command line: model.width=[]: layers: empty list"},
+    {NULL, "model.width=[8,,8]",
+     "command line: model.width=[8,,8]: layers entry 2: expected an integer, got ''"},
+    {NULL, "model.width=[8,8,]",
+     "command line: model.width=[8,8,]: layers entry 3: expected an "
+     "integer, got ''"},
+    {NULL, "model.width=[8,0]", "command line: model.width=[8,0]: layers entry 2: must be >= 1"},
+    {NULL, "model.width=[8,8],[8,8.0]",
+     "command line: model.width=[8,8],[8,8.0]: value '[8,8.0]' repeats an earlier value of the "
+     "axis ('[8,8]')"},
+    {NULL, "model.width=[8,4,2]",
+     "command line: model.width=[8,4,2]: 3 layer widths [8,4,2], but model.depth is 2"},
+    {NULL, "model.depth=[2,3]",
+     "command line: model.depth=[2,3]: expected an integer, got '[2,3]'"},
+};
+
+/* The longest list that does not fit: 257 one-digit widths, 513 characters. */
+static void test_width_too_long(void)
+{
+    char text[4096];
+    size_t len = (size_t)snprintf(text, sizeof text,
+                                  "name: t\nmodel:\n  depth: 257\n  width: "
+                                  "{layers: [1");
+    for (int i = 1; i < 257; i++)
+        len += (size_t)snprintf(text + len, sizeof text - len, ", 1");
+    snprintf(text + len, sizeof text - len, "]}\ntrain: {steps: 1}\n");
+    bad_case c[] = {{text, NULL,
+                     "t.yaml:4: model.width: layers: 257 widths take 513 characters as text, more "
+                     "than the 511 that fit"}};
+    check_bad(c, 1);
+}
+
+/* The residual sugar and blocks, batchnorm's batch rows, and the simple keys of issue 3. */
+static void test_arch_keys(void)
+{
+    static const struct {
+        const char *model, *train;
+    } ok[] = {
+        {"depth: 5, width: {layers: [32, 64, 32, 16, 32]}, residual: {every: 2}", "steps: 1"},
+        {"depth: 4, width: {layers: [8, 4, 8, 5]}, residual: {every: 2}", "steps: 1"},
+        {"depth: 3, width: {layers: [8, 4, 2]}, residual: {every: 3, alpha: 0.5}", "steps: 1"},
+        {"depth: [1, 7], width: 8, residual: {every: [1, 2, 3]}", "steps: 1"},
+        {"depth: 3, width: {layers: [4, 4, 4]}, residual_every: 1, residual_alpha: 0", "steps: 1"},
+        {"depth: 2, width: 8, norm: [none, batchnorm, layernorm], norm_eps: 1e-3, "
+         "norm_momentum: [0, 0.5, 1], bias: [true, false]",
+         "steps: 1, batch: 2, dtype: [float64, float32], ftz: [false, true]"},
+        {"depth: 2, width: 8, norm: layernorm", "steps: 1, batch: 1"},
+        {"depth: 2, width: 8, norm: batchnorm", "steps: 1, batch: full"},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+        gs_plan_destroy(parse_mt(ok[i].model, ok[i].train, NULL, 0));
+
+    /* the sugar is the plain keys (same id); it may hold axes; defaults stay out of the id */
+    char buf[1024];
+    gs_plan *a =
+        parse_mt("depth: 2, width: 8, residual: {every: 2, alpha: 0.5}", "steps: 1", NULL, 0);
+    gs_plan *b =
+        parse_mt("depth: 2, width: 8, residual_alpha: 0.5, residual_every: 2", "steps: 1", NULL, 0);
+    gs_plan *c = parse_mt("depth: 2, width: 8, residual: {every: [0, 2]}", "steps: 1", NULL, 0);
+    gs_plan *dflt = parse_mt("depth: 2, width: 8, bias: true, norm: none, norm_eps: 1e-5, "
+                             "norm_momentum: 0.1, residual: {every: 0, alpha: 1}",
+                             "steps: 10, dtype: float64, ftz: false", NULL, 0);
+    gs_plan *base = parse_mt("depth: 2, width: 8", "steps: 10", NULL, 0);
+    gs_plan *all = parse_mt("depth: 2, width: 8, bias: false, norm: batchnorm, norm_eps: 1e-3, "
+                            "norm_momentum: 0.2",
+                            "steps: 10, dtype: float32, ftz: true", NULL, 0);
+    if (a && b && c && dflt && base && all) {
+        CHECK_EQ_STR(a->runs[0].id, b->runs[0].id);
+        CHECK_EQ_INT(a->runs[0].cfg.residual_every, 2);
+        CHECK(a->runs[0].cfg.residual_alpha == 0.5);
+        CHECK_EQ_STR(canon_of(a, 0, buf, sizeof buf),
+                     "model.depth=2\nmodel.residual_alpha=0.5\nmodel.residual_every=2\n"
+                     "model.width=8\ntrain.steps=1\nreplicate=0\n");
+        CHECK_HAS_STR(a->resolved_yaml, "  residual_every: 2\n  residual_alpha: 0.5\n");
+        check_round_trip(a);
+        CHECK_EQ_INT(c->n_axes, 1);
+        CHECK_EQ_STR(c->axes[0].key->path, "model.residual_every");
+        check_round_trip(c);
+        CHECK_EQ_STR(dflt->runs[0].id, base->runs[0].id);
+        CHECK_EQ_STR(canon_of(all, 0, buf, sizeof buf),
+                     "model.bias=false\nmodel.depth=2\nmodel.norm=batchnorm\n"
+                     "model.norm_eps=0.001\nmodel.norm_momentum=0.2\nmodel.width=8\n"
+                     "train.dtype=float32\ntrain.ftz=true\ntrain.steps=10\nreplicate=0\n");
+        CHECK_EQ_INT(all->runs[0].cfg.bias, 0);
+        CHECK_EQ_INT(all->runs[0].cfg.norm, GS_NORM_BATCHNORM);
+        CHECK_EQ_INT(all->runs[0].cfg.dtype, GS_DTYPE_FLOAT32);
+        CHECK_EQ_INT(all->runs[0].cfg.ftz, 1);
+        check_round_trip(all);
+    }
+    gs_plan_destroy(a);
+    gs_plan_destroy(b);
+    gs_plan_destroy(c);
+    gs_plan_destroy(dflt);
+    gs_plan_destroy(base);
+    gs_plan_destroy(all);
+
+    /* batchnorm on file data: the batch is checked when the file is loaded */
+    gs_error err;
+    gs_plan *h = parse("name: x\ndata: {kind: hdf5, path: d.h5}\nmodel: {depth: 1, width: 8, "
+                       "norm: batchnorm}\ntrain: {steps: 1, batch: 1}\n",
+                       NULL, 0, &err);
+    CHECK(h != NULL);
+    gs_plan_destroy(h);
+}
+
+static const bad_case bad_arch[] = {
+    {"name: t\nmodel:\n  depth: 2\n  width: 8\n  residual: 2\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:5: model.residual: expected {every: k, alpha: a}"},
+    {"name: t\nmodel:\n  depth: 2\n  width: 8\n  residual: {}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:5: model.residual: expected {every: k, alpha: a}"},
+    {"name: t\nmodel:\n  depth: 2\n  width: 8\n  residual: {every: 1, alpha: 1, x: 2}\n"
+     "train: {steps: 1}\n",
+     NULL, "t.yaml:5: model.residual: expected {every: k, alpha: a}"},
+    {"name: t\nmodel:\n  depth: 2\n  width: 8\n  residual: {evry: 2}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:5: model.residual.evry: unknown key 'evry' (did you mean 'every'?)"},
+    {"name: t\nmodel:\n  depth: 2\n  width: 8\n  residual:\n    every: 2\n    every: 3\n"
+     "train: {steps: 1}\n",
+     NULL, "t.yaml:7: model.residual.every: duplicate key (first at line 6)"},
+    {"name: t\nmodel:\n  depth: 2\n  width: 8\n  residual: {every: 2}\n  residual_every: 2\n"
+     "train: {steps: 1}\n",
+     NULL, "t.yaml:6: model.residual_every: given twice (residual and residual_every)"},
+    {"name: t\nmodel:\n  depth: 2\n  width: 8\n  residual_alpha: 0.5\n  residual: {alpha: 1}\n"
+     "train: {steps: 1}\n",
+     NULL, "t.yaml:6: model.residual_alpha: given twice (residual and residual_alpha)"},
+    {"name: t\nmodel:\n  depth: 2\n  width: 8\n  residual: {every: -1}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:5: model.residual_every: must be >= 0 (got -1)"},
+    {"name: t\nmodel:\n  depth: 2\n  width: 8\n  residual: {every: 1.5}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:5: model.residual_every: expected an integer, got '1.5'"},
+    {"name: t\nmodel:\n  depth: 2\n  width: 8\n  residual: {alpha: -1}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:5: model.residual_alpha: must be >= 0 (got -1)"},
+    {"name: t\nmodel:\n  depth: 2\n  width: 8\n  resdual: {every: 2}\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:5: model.resdual: unknown key 'resdual' (did you mean 'residual'?)"},
+    {NULL, "model.residual=2",
+     "command line: model.residual=2: 'model.residual' is spec mapping sugar; override its keys "
+     "model.residual_every or model.residual_alpha"},
+    {NULL, "train.clip=2",
+     "command line: train.clip=2: 'train.clip' is spec mapping sugar; override its keys "
+     "train.clip_norm or train.clip_value"},
+    {"name: t\nmodel:\n  depth: 5\n  width: {layers: [32, 64, 16, 16, 32]}\n"
+     "  residual: {every: 2}\ntrain: {steps: 1}\n",
+     NULL,
+     "t.yaml:5: model.residual_every: 2: the residual block of hidden layers 2..3 adds its input "
+     "(layer 1, width 32) to its output (layer 3, width 16); the widths must be equal"},
+    {"name: t\nmodel:\n  depth: 5\n  width: {layers: [32, 64, 32, 16, 16]}\n"
+     "  residual_every: [1, 2]\ntrain: {steps: 1}\n",
+     NULL,
+     "t.yaml:5: model.residual_every: 1: the residual block of hidden layer 2 adds its input "
+     "(layer 1, width 32) to its output (layer 2, width 64); the widths must be equal"},
+    {"name: t\nmodel:\n  depth: 5\n  width: {layers: [32, 64, 32, 16, 16]}\n"
+     "  residual_every: 2\ntrain: {steps: 1}\n",
+     NULL,
+     "t.yaml:5: model.residual_every: 2: the residual block of hidden layers 4..5 adds its input "
+     "(layer 3, width 32) to its output (layer 5, width 16)"},
+    {NULL, "model.residual_every=-2", "command line: model.residual_every=-2: must be >= 0"},
+    {"name: t\nmodel:\n  depth: 2\n  width: 8\n  norm: batchnrm\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:5: model.norm: unknown value 'batchnrm' (did you mean 'batchnorm'?)"},
+    {"name: t\nmodel:\n  depth: 2\n  width: 8\n  norm: batchnorm\ntrain: {steps: 1, batch: 1}\n",
+     NULL, "t.yaml:5: model.norm: batchnorm needs at least 2 rows per batch, but train.batch is 1"},
+    {"name: t\ndata: {samples: 1}\nmodel:\n  depth: 2\n  width: 8\n  norm: [layernorm, batchnorm]\n"
+     "train: {steps: 1}\n",
+     NULL,
+     "t.yaml:6: model.norm: batchnorm needs at least 2 rows per batch, but the full batch holds 1 "
+     "training sample (data.samples 1)"},
+    {"name: t\ndata: {samples: 2}\nmodel:\n  depth: 2\n  width: 8\n  norm: batchnorm\n"
+     "train: {steps: 1, eval_fraction: 0.5}\n",
+     NULL, "but the full batch holds 1 training sample (data.samples 2)"},
+    {"name: t\nmodel: {depth: 2, width: 8}\ntrain: {steps: 1, batch: 1}\n", "model.norm=batchnorm",
+     "command line: model.norm=batchnorm: batchnorm needs at least 2 rows per batch, but "
+     "train.batch is 1"},
+    {"name: t\nmodel:\n  depth: 2\n  width: 8\n  norm_eps: 0\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:5: model.norm_eps: must be >= 1e-300 (got 0)"},
+    {"name: t\nmodel:\n  depth: 2\n  width: 8\n  norm_momentum: 1.5\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:5: model.norm_momentum: must be <= 1 (got 1.5)"},
+    {"name: t\nmodel:\n  depth: 2\n  width: 8\n  bias: no\ntrain: {steps: 1}\n", NULL,
+     "t.yaml:5: model.bias: unknown value 'no' (expected one of: false, true)"},
+    {"name: t\nmodel: {depth: 2, width: 8}\ntrain:\n  steps: 1\n  dtype: float16\n", NULL,
+     "t.yaml:5: train.dtype: unknown value 'float16' (did you mean 'float32'?)"},
+    {"name: t\nmodel: {depth: 2, width: 8}\ntrain:\n  steps: 1\n  ftz: 1\n", NULL,
+     "t.yaml:5: train.ftz: unknown value '1' (expected one of: false, true)"},
+    {NULL, "train.dtype=double",
+     "command line: train.dtype=double: unknown value 'double' (expected one of: float32, "
+     "float64)"},
+};
+
 int main(void)
 {
     char path[1024];
@@ -801,6 +1161,11 @@ int main(void)
     test_values();
     test_accepted();
     test_errors();
+    test_width_layers();
+    test_width_too_long();
+    check_bad(bad_layers, sizeof bad_layers / sizeof *bad_layers);
+    test_arch_keys();
+    check_bad(bad_arch, sizeof bad_arch / sizeof *bad_arch);
     test_train_keys();
     test_snapshot_steps();
     test_snapshot_fast();

@@ -1,8 +1,9 @@
 /* Store tests: create / commit / close, resume, refusal of an existing output, --force, the lock,
  * bitwise read-back through the index (float64 and float32 storage), crash leftovers, spec
  * mismatches, runs outside the plan, the index rewrite throttle, a full disk (/dev/full),
- * silence of HDF5 in other threads, chunking and dimension scales. Plans and results are built by
- * hand here. */
+ * silence of HDF5 in other threads, chunking and dimension scales, runs without biases or with
+ * normalization, the held-out evaluation columns and outputs of older versions. Plans and results
+ * are built by hand here. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -180,6 +181,7 @@ static gs_result *make_result(const gs_run *r, int diverged, int weights)
     res->final_loss = res->loss[T - 1];
     res->grad_norm0_first = res->grad_norm[0];
     res->grad_norm0_last = res->grad_norm[L - 1];
+    res->final_eval_loss = res->final_eval_accuracy = (double)NAN;
     return res;
 }
 
@@ -248,20 +250,22 @@ static double *read_f64(hid_t f, const char *path, size_t *n, int *rank, hsize_t
     return v;
 }
 
-/* Bitwise comparison of a stored tensor with the double buffer (rounded to float when f32). */
-static void check_tensor(hid_t f, const char *path, const double *want, size_t S, size_t fo,
-                         size_t fi, int f32)
+/* Bitwise comparison of the stored array at path (rank and shape dims) with the double buffer
+ * (rounded to float when f32). */
+static void check_array(hid_t f, const char *path, const double *want, int want_rank,
+                        const hsize_t *want_dims, int f32)
 {
-    size_t n = 0;
+    size_t n = 0, total = 1;
     int rank = 0;
     hsize_t dims[3] = {0, 0, 0};
     double *got = read_f64(f, path, &n, &rank, dims);
-    CHECK_EQ_INT(rank, 3);
-    CHECK_EQ_INT(dims[0], S);
-    CHECK_EQ_INT(dims[1], fo);
-    CHECK_EQ_INT(dims[2], fi);
+    CHECK_EQ_INT(rank, want_rank);
+    for (int i = 0; i < want_rank && i < 3; i++) {
+        CHECK_EQ_INT(dims[i], want_dims[i]);
+        total *= (size_t)want_dims[i];
+    }
     int bad = 0;
-    for (size_t j = 0; got && j < n && j < S * fo * fi; j++) {
+    for (size_t j = 0; got && j < n && j < total; j++) {
         double w = f32 ? (double)(float)want[j] : want[j];
         if (isnan(w) ? !isnan(got[j]) : memcmp(&w, &got[j], sizeof w) != 0)
             bad++;
@@ -270,6 +274,14 @@ static void check_tensor(hid_t f, const char *path, const double *want, size_t S
         fprintf(stderr, "%s: %d values differ\n", path, bad);
     CHECK_EQ_INT(bad, 0);
     free(got);
+}
+
+/* A stored weight tensor [S, fo, fi]. */
+static void check_tensor(hid_t f, const char *path, const double *want, size_t S, size_t fo,
+                         size_t fi, int f32)
+{
+    hsize_t dims[3] = {S, fo, fi};
+    check_array(f, path, want, 3, dims, f32);
 }
 
 /* Checks everything stored for run i (through the index's external link). */
@@ -296,6 +308,9 @@ static void check_run(hid_t f, const gs_plan *p, size_t i, int div)
     CHECK(gs_h5_read_i64(g, "model.depth", &depth) >= 0 && depth == r->cfg.depth);
     CHECK(gs_h5_read_f64(g, "model.sigma_w", &sw) >= 0 && sw == r->cfg.sigma_w);
     CHECK(gs_h5_read_i64(g, "diverged_step", &dstep) >= 0 && dstep == (div ? 0 : -1));
+    double ev = 0;
+    CHECK(gs_h5_read_f64(g, "final_eval_loss", &ev) >= 0 && isnan(ev));
+    CHECK(gs_h5_read_f64(g, "final_eval_accuracy", &ev) >= 0 && isnan(ev));
     size_t n = 0;
     int rank = 0;
     hsize_t dims[3];
@@ -1045,6 +1060,362 @@ static void test_quiet_threads(void)
     free_plan(p);
 }
 
+/* ---- bias-free runs, normalization snapshots, held-out evaluation columns ---- */
+
+/* Fills the n buffers of a snapshot set (each cap_snaps x fan_out[l] (x fan_in[l] when matrix))
+ * with value(key, l, j); a NULL set is left alone. */
+static void fill_set(double **bufs, size_t n, const gs_result *res, int matrix, uint64_t key)
+{
+    for (size_t l = 0; bufs && l < n; l++) {
+        size_t per = res->fan_out[l] * (matrix ? res->fan_in[l] : 1);
+        for (size_t j = 0; j < res->cap_snaps * per; j++)
+            bufs[l][j] = value(key, l, j);
+    }
+}
+
+/* A result of run r made by gs_result_create, so that the store gets exactly the buffers that
+ * training allocates for r's model.bias, model.norm and train.eval_fraction under rec: T = steps
+ * rows and every planned snapshot, or (div) one row, no snapshot and one evaluation. */
+static gs_result *make_result_cfg(const gs_run *r, const gs_record *rec, int div)
+{
+    gs_result *res = NULL;
+    gs_error err = {0};
+    CHECK_EQ_INT(gs_result_create(&res, r, rec, 5, 3, &err), GS_OK);
+    if (!res) {
+        fprintf(stderr, "gs_result_create: %s\n", err.msg);
+        return NULL;
+    }
+    size_t L = res->n_layers, H = res->n_norm, T = div ? 1 : (size_t)r->cfg.steps;
+    uint64_t k = r->seed;
+    CHECK(T <= res->cap_rows);
+    res->n_rows = T;
+    for (size_t t = 0; t < T; t++) {
+        res->step[t] = (int64_t)t;
+        res->loss[t] = div ? (double)INFINITY : 1.0 / (double)(t + 1);
+        res->lr[t] = 0.01;
+        res->clipped[t] = 0;
+        res->grad_norm_global[t] = 1.0 + (double)t;
+        for (size_t l = 0; l < L; l++)
+            res->grad_norm[t * L + l] = value(k, l, t) + 7;
+    }
+    res->n_snaps = div ? 0 : res->cap_snaps;
+    fill_set(res->grads, L, res, 1, k);
+    fill_set(res->weights, L, res, 1, k + 1);
+    fill_set(res->bgrads, L, res, 0, k + 2);
+    fill_set(res->biases, L, res, 0, k + 3);
+    fill_set(res->ngrad_scale, H, res, 0, k + 4);
+    fill_set(res->ngrad_shift, H, res, 0, k + 5);
+    fill_set(res->nscale, H, res, 0, k + 6);
+    fill_set(res->nshift, H, res, 0, k + 7);
+    fill_set(res->nrun_mean, H, res, 0, k + 8);
+    fill_set(res->nrun_var, H, res, 0, k + 9);
+    res->n_eval_rows = div && res->cap_eval ? 1 : res->cap_eval;
+    res->n_eval_samples = res->cap_eval ? 16 : 0;
+    for (size_t e = 0; e < res->n_eval_rows; e++) {
+        res->eval_step[e] = (int64_t)e;
+        res->eval_loss[e] = 0.5 + (double)e + (double)k;
+        res->eval_accuracy[e] = 0.125 * (double)((e + k) % 8);
+    }
+    if (res->n_eval_rows) {
+        res->final_eval_loss = res->eval_loss[res->n_eval_rows - 1];
+        res->final_eval_accuracy = res->eval_accuracy[res->n_eval_rows - 1];
+    }
+    res->status = div ? GS_RUN_DIVERGED : GS_RUN_OK;
+    res->diverged_step = div ? 0 : -1;
+    res->steps_done = (int64_t)T;
+    res->final_loss = res->loss[T - 1];
+    res->grad_norm0_first = res->grad_norm[0];
+    res->grad_norm0_last = res->grad_norm[L - 1];
+    return res;
+}
+
+/* Whether g has member grp/name (grp itself may be missing). */
+static int has_member(hid_t g, const char *grp, const char *name)
+{
+    if (H5Lexists(g, grp, H5P_DEFAULT) <= 0)
+        return 0;
+    hid_t sub = H5Gopen2(g, grp, H5P_DEFAULT);
+    int yes = sub >= 0 && H5Lexists(sub, name, H5P_DEFAULT) > 0;
+    if (sub >= 0)
+        H5Gclose(sub);
+    return yes;
+}
+
+/* Checks a stored vector grp/name [S, fan_out[l]]: values, type and the scales `step` and
+ * fan_out_<lll> of W<l>. */
+static void check_vector(hid_t g, const char *grp, const char *name, size_t l, const double *want,
+                         const gs_result *res, int f32)
+{
+    char path[96];
+    hsize_t dims[2] = {res->n_snaps, res->fan_out[l]};
+    snprintf(path, sizeof path, "%s/%s", grp, name);
+    check_array(g, path, want, 2, dims, f32);
+    hid_t ds = H5Dopen2(g, path, H5P_DEFAULT);
+    snprintf(path, sizeof path, "%s/step", grp);
+    hid_t step = H5Dopen2(g, path, H5P_DEFAULT);
+    snprintf(path, sizeof path, "%s/fan_out_%03zu", grp, l);
+    hid_t fo = H5Dopen2(g, path, H5P_DEFAULT);
+    CHECK(ds >= 0 && step >= 0 && fo >= 0);
+    if (ds >= 0 && step >= 0 && fo >= 0) {
+        hid_t t = H5Dget_type(ds);
+        CHECK(H5Tequal(t, f32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE) > 0);
+        H5Tclose(t);
+        check_scale(ds, step, 0, "step");
+        check_scale(ds, fo, 1, "fan_out");
+    }
+    hid_t all[] = {ds, step, fo};
+    for (size_t i = 0; i < 3; i++)
+        if (all[i] >= 0)
+            H5Dclose(all[i]);
+}
+
+/* Every per-layer vector of run r is stored exactly when its buffer set exists (biases with
+ * model.bias, normalization parameters of hidden layers, running statistics with batchnorm and
+ * record.weights), with the buffer's values; the config and evaluation attributes. */
+static void check_vectors(hid_t f, const gs_run *r, const gs_result *res, int f32)
+{
+    size_t L = res->n_layers, H = res->n_norm;
+    const struct {
+        const char *grp, *prefix;
+        double *const *bufs;
+        size_t n;
+    } sets[] = {{"grads", "b", res->bgrads, L},
+                {"weights", "b", res->biases, L},
+                {"grads", "gamma", res->ngrad_scale, H},
+                {"grads", "beta", res->ngrad_shift, H},
+                {"weights", "gamma", res->nscale, H},
+                {"weights", "beta", res->nshift, H},
+                {"weights", "running_mean", res->nrun_mean, H},
+                {"weights", "running_var", res->nrun_var, H}};
+    char path[64], name[32];
+    snprintf(path, sizeof path, "/runs/%s", r->id);
+    hid_t g = H5Gopen2(f, path, H5P_DEFAULT);
+    CHECK(g >= 0);
+    if (g < 0)
+        return;
+    CHECK_EQ_INT(H5Lexists(g, "weights", H5P_DEFAULT) > 0, res->weights != NULL);
+    for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
+        for (size_t l = 0; l <= L; l++) {
+            int want = sets[i].bufs && l < sets[i].n;
+            snprintf(name, sizeof name, "%s%03zu", sets[i].prefix, l);
+            int got = has_member(g, sets[i].grp, name);
+            if (got != want)
+                fprintf(stderr, "%s: %s/%s %s\n", r->id, sets[i].grp, name,
+                        want ? "missing" : "unexpected");
+            CHECK_EQ_INT(got, want);
+            if (want)
+                check_vector(g, sets[i].grp, name, l, sets[i].bufs[l], res, f32);
+        }
+    check_attr_str(g, "model.bias", r->cfg.bias ? "true" : "false");
+    check_attr_str(g, "model.norm", gs_norm_names[r->cfg.norm]);
+    double v = 0;
+    CHECK(gs_h5_read_f64(g, "final_eval_loss", &v) >= 0);
+    CHECK(isnan(res->final_eval_loss) ? isnan(v) : v == res->final_eval_loss);
+    CHECK(gs_h5_read_f64(g, "final_eval_accuracy", &v) >= 0);
+    CHECK(isnan(res->final_eval_accuracy) ? isnan(v) : v == res->final_eval_accuracy);
+    H5Gclose(g);
+}
+
+/* Column col (float64) of /summary into out; returns the row count. */
+static size_t summary_f64(hid_t f, const char *col, double *out, size_t cap)
+{
+    hid_t ds = H5Dopen2(f, "summary", H5P_DEFAULT);
+    CHECK(ds >= 0);
+    if (ds < 0)
+        return 0;
+    hid_t sp = H5Dget_space(ds);
+    size_t n = (size_t)H5Sget_simple_extent_npoints(sp);
+    hid_t mt = H5Tcreate(H5T_COMPOUND, sizeof(double));
+    H5Tinsert(mt, col, 0, H5T_NATIVE_DOUBLE);
+    double *buf = calloc(n + 1, sizeof *buf);
+    if (n)
+        CHECK(H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
+    for (size_t i = 0; i < n && i < cap; i++)
+        out[i] = buf[i];
+    free(buf);
+    H5Tclose(mt);
+    H5Sclose(sp);
+    H5Dclose(ds);
+    return n;
+}
+
+/* /summary's eval_loss and eval_accuracy of the stored runs (plan order) against res; runs
+ * listed in stale read NaN (their attributes were removed). */
+static void check_eval_columns(hid_t f, const gs_plan *p, gs_result *const *res, const int *stored,
+                               const int *stale)
+{
+    double loss[8], acc[8];
+    size_t n = summary_f64(f, "eval_loss", loss, 8), row = 0;
+    CHECK_EQ_INT(summary_f64(f, "eval_accuracy", acc, 8), n);
+    for (size_t i = 0; i < p->n_runs && row < n; i++) {
+        if (!stored[i])
+            continue;
+        double wl = stale[i] ? (double)NAN : res[i]->final_eval_loss;
+        double wa = stale[i] ? (double)NAN : res[i]->final_eval_accuracy;
+        if (isnan(wl) ? !isnan(loss[row]) : loss[row] != wl)
+            fprintf(stderr, "run %zu: eval_loss %g, want %g\n", i, loss[row], wl);
+        CHECK(isnan(wl) ? isnan(loss[row]) : loss[row] == wl);
+        CHECK(isnan(wa) ? isnan(acc[row]) : acc[row] == wa);
+        row++;
+    }
+}
+
+/* Removes the attributes that outputs written before schema_minor 1 lack from every run of
+ * segment seg, and the segment's schema_minor. */
+static void make_segment_old(const char *out, unsigned seg, const gs_plan *p, const int *in_seg)
+{
+    static const char *const added[] = {"final_eval_loss",      "final_eval_accuracy",
+                                        "model.bias",           "model.norm",
+                                        "model.norm_eps",       "model.norm_momentum",
+                                        "model.residual_every", "model.residual_alpha",
+                                        "train.dtype",          "train.ftz"};
+    char path[600];
+    snprintf(path, sizeof path, "%s.d/seg-%06u.h5", out, seg);
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    CHECK(f >= 0);
+    if (f < 0)
+        return;
+    CHECK(H5Adelete(f, "schema_minor") >= 0);
+    for (size_t i = 0; i < p->n_runs; i++) {
+        if (!in_seg[i])
+            continue;
+        snprintf(path, sizeof path, "/runs/%s", p->runs[i].id);
+        hid_t g = H5Gopen2(f, path, H5P_DEFAULT);
+        CHECK(g >= 0);
+        for (size_t a = 0; g >= 0 && a < sizeof added / sizeof added[0]; a++)
+            CHECK(H5Adelete(g, added[a]) >= 0);
+        if (g >= 0)
+            H5Gclose(g);
+    }
+    H5Fclose(f);
+}
+
+/* The config of a run whose new attributes were removed reads back with the defaults of the new
+ * keys (as the config of a run written by an older version). */
+static void check_old_config(const gs_store *st, const gs_run *r)
+{
+    gs_run_config cfg, def;
+    gs_error err = {0};
+    int64_t replicate = -1;
+    gs_config_defaults(&def);
+    size_t row = gs_store_find_row(st, r->id);
+    CHECK(row != (size_t)-1);
+    if (row == (size_t)-1)
+        return;
+    CHECK_EQ_INT(gs_segment_read_config(st, &st->rows[row], &cfg, &replicate, &err), GS_OK);
+    CHECK_EQ_INT(replicate, r->replicate);
+    CHECK_EQ_INT(cfg.bias, def.bias);
+    CHECK_EQ_INT(cfg.norm, def.norm);
+    CHECK(cfg.norm_eps == def.norm_eps && cfg.norm_momentum == def.norm_momentum);
+    CHECK_EQ_INT(cfg.residual_every, def.residual_every);
+    CHECK(cfg.residual_alpha == def.residual_alpha);
+    CHECK_EQ_INT(cfg.dtype, def.dtype);
+    CHECK_EQ_INT(cfg.ftz, def.ftz);
+    CHECK_EQ_INT(cfg.depth, r->cfg.depth); /* keys that were there read back as stored */
+    CHECK_EQ_INT(cfg.activation, r->cfg.activation);
+}
+
+/* Runs with model.bias false store no b<l>; with model.norm they store gamma<l>/beta<l> (and
+ * batchnorm running statistics with record.weights); /summary and the run attributes carry the
+ * last held-out evaluation (NaN without one). Resume rebuilds those columns from the run
+ * attributes, and reads segments written without them (older versions) as NaN and the new config
+ * keys as their defaults. */
+static void test_norm_bias_eval(int dtype, int weights)
+{
+    char out[512], path[600];
+    gs_error err = {0};
+    gs_store *st = NULL;
+    gs_plan *p = make_plan(5, dtype, 4, weights);
+    gs_result *res[8] = {0};
+    int f32 = dtype == GS_DTYPE_FLOAT32;
+    /* bias, norm, eval_fraction, diverged per run; runs 2, 3 and 6 keep the defaults */
+    static const struct {
+        int bias, norm;
+        double eval;
+        int div;
+    } model[8] = {{0, GS_NORM_BATCHNORM, 0.25, 0}, {0, GS_NORM_NONE, 0, 0},
+                  {1, GS_NORM_NONE, 0, 0},         {1, GS_NORM_NONE, 0, 0},
+                  {1, GS_NORM_LAYERNORM, 0.25, 1}, {1, GS_NORM_BATCHNORM, 0, 0},
+                  {1, GS_NORM_NONE, 0, 0},         {0, GS_NORM_LAYERNORM, 0.5, 0}};
+    for (size_t i = 0; i < p->n_runs; i++) {
+        p->runs[i].cfg.bias = model[i].bias;
+        p->runs[i].cfg.norm = model[i].norm;
+        p->runs[i].cfg.eval_fraction = model[i].eval;
+        res[i] = make_result_cfg(&p->runs[i], &p->record, model[i].div);
+        if (!res[i])
+            goto done;
+    }
+    CHECK(res[0]->n_norm == 1 && res[5]->n_norm == 2 && res[6]->n_norm == 0);
+    CHECK(!isnan(res[0]->final_eval_loss) && isnan(res[5]->final_eval_loss));
+    char name[64];
+    snprintf(name, sizeof name, "normbias_%s_%d.h5", gs_dtype_names[dtype], weights);
+    path_in(out, sizeof out, name);
+    gs_store_opts o = opts_for(GS_STORE_CREATE);
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_OK);
+    if (!st)
+        goto done;
+    int stored[8] = {1, 1, 0, 0, 1, 1, 1, 0}, none[8] = {0};
+    for (size_t i = 0; i < p->n_runs; i++)
+        if (stored[i])
+            CHECK_EQ_INT(gs_store_add_run(st, &p->runs[i], res[i], &err), GS_OK);
+    CHECK_EQ_INT(gs_store_close(st, &err), GS_OK);
+
+    hid_t f = open_index(out);
+    if (f < 0)
+        goto done;
+    int64_t minor = -1;
+    CHECK(gs_h5_read_i64(f, "schema_minor", &minor) >= 0 && minor == 1);
+    for (size_t i = 0; i < p->n_runs; i++)
+        if (stored[i])
+            check_vectors(f, &p->runs[i], res[i], f32);
+    check_eval_columns(f, p, res, stored, none);
+    H5Fclose(f);
+    snprintf(path, sizeof path, "%s.d/seg-000001.h5", out);
+    f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    minor = -1;
+    CHECK(f >= 0 && gs_h5_read_i64(f, "schema_minor", &minor) >= 0 && minor == 1);
+    if (f >= 0)
+        H5Fclose(f);
+
+    /* Resume: the earlier runs' columns come back from their attributes. */
+    o.mode = GS_STORE_RESUME;
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_OK);
+    if (!st)
+        goto done;
+    for (size_t i = 0; i < p->n_runs; i++)
+        if (!stored[i]) {
+            CHECK_EQ_INT(gs_store_add_run(st, &p->runs[i], res[i], &err), GS_OK);
+            stored[i] = 1;
+        }
+    CHECK_EQ_INT(gs_store_close(st, &err), GS_OK);
+    f = open_index(out);
+    check_eval_columns(f, p, res, stored, none);
+    check_vectors(f, &p->runs[7], res[7], f32);
+    H5Fclose(f);
+
+    /* Segment 1 as an older version wrote it: resume reads NaN and the new keys' defaults. */
+    int old[8] = {1, 1, 0, 0, 1, 1, 1, 0};
+    make_segment_old(out, 1, p, old);
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_OK);
+    if (!st) {
+        fprintf(stderr, "%s\n", err.msg);
+        goto done;
+    }
+    CHECK_EQ_INT(gs_store_committed(st), 8);
+    check_old_config(st, &p->runs[0]);
+    check_old_config(st, &p->runs[4]);
+    CHECK_EQ_INT(gs_store_close(st, &err), GS_OK);
+    f = open_index(out);
+    check_eval_columns(f, p, res, stored, old);
+    minor = -1;
+    CHECK(gs_h5_read_i64(f, "schema_minor", &minor) >= 0 && minor == 1);
+    H5Fclose(f);
+done:
+    for (size_t i = 0; i < 8; i++)
+        gs_result_destroy(res[i]);
+    free_plan(p);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/test_store.XXXXXX");
@@ -1065,6 +1436,8 @@ int main(void)
     test_index_throttle();
     test_disk_full();
     test_quiet_threads();
+    test_norm_bias_eval(GS_DTYPE_FLOAT64, 1);
+    test_norm_bias_eval(GS_DTYPE_FLOAT32, 0);
     int rc = CHECK_EXIT();
     if (rc == 0) {
         char cmd[300];

@@ -119,17 +119,19 @@ typedef struct {
     int64_t data_limit;            /* mnist_idx: use the first limit samples; 0 = all */
     int data_normalize;            /* every kind: standardize each input feature (0/1) */
     /* model */
-    int64_t depth;      /* hidden layers; the net has depth + 1 weight matrices */
-    int64_t width;      /* units per hidden layer */
-    int activation;     /* gs_act */
-    double leaky_alpha; /* leaky_relu: slope for x <= 0 (also the he_* gain) */
-    double elu_alpha;   /* elu: alpha */
-    int init;           /* gs_init */
-    double sigma_w;     /* weight scale (see gs_net_init) */
-    double sigma_b;     /* bias std; biases exactly 0 when 0 */
-    double init_noise;  /* identity: std of Gaussian noise added to W; no draws when 0 */
+    int64_t depth;                /* hidden layers; the net has depth + 1 weight matrices */
+    int64_t width;                /* units per hidden layer; with a width_list its first entry */
+    int activation;               /* gs_act */
+    double leaky_alpha;           /* leaky_relu: slope for x <= 0 (also the he_* gain) */
+    double elu_alpha;             /* elu: alpha */
+    int init;                     /* gs_init */
+    double sigma_w;               /* weight scale (see gs_net_init) */
+    double sigma_b;               /* bias std; biases exactly 0 when 0 */
+    double init_noise;            /* identity: std of Gaussian noise added to W; no draws when 0 */
     char width_list[GS_PATH_MAX]; /* per-layer hidden widths "w1,w2,..." (depth entries, decimal,
-                                   * no spaces); "" = every hidden layer has `width` units */
+                                   * no spaces); "" = every hidden layer has `width` units.
+                                   * Set by model.width: {layers: [...]}; read it through
+                                   * gs_config_width, never width, for layer sizes */
     int bias;                     /* 1: every layer has a bias vector (gs_bool_names) */
     int norm;                     /* gs_norm: normalization before each hidden activation */
     double norm_eps;              /* batchnorm/layernorm: variance offset epsilon */
@@ -165,7 +167,7 @@ typedef struct {
 } gs_run_config;
 
 typedef enum {
-    GS_KEY_INT,   /* int64_t; scalar integer */
+    GS_KEY_INT,   /* int64_t; scalar integer (model.width: or a layer list, gs_key_has_list) */
     GS_KEY_REAL,  /* double */
     GS_KEY_ENUM,  /* int, value indexes key->names */
     GS_KEY_STR,   /* char[size] */
@@ -199,6 +201,12 @@ int gs_key_applies(const gs_key *k, int kind);
  * empty. The list is validated by the spec parser; a malformed or short list gives 0. */
 int64_t gs_config_width(const gs_run_config *cfg, size_t i);
 
+/* Whether key k may hold a per-layer list besides its integer: only model.width, whose list
+ * (spec {layers: [w1, ..., w_depth]}, text "[w1,...]") is kept in cfg->width_list with
+ * cfg->width set to its first entry. Such a key is still GS_KEY_INT: its HDF5 attribute and
+ * index column hold cfg->width, and the store keeps the list in a model.width_list attribute. */
+int gs_key_has_list(const gs_key *k);
+
 /* Number of entries in gs_keys (without the terminator). */
 size_t gs_key_count(void);
 
@@ -206,8 +214,9 @@ size_t gs_key_count(void);
 const gs_key *gs_key_find(const char *path);
 
 /* Formats the value of key k in cfg canonically into buf: integers in decimal, reals as the
- * shortest "%.Ng" that reads back exactly, enums and strings by name, batch 0 as "full".
- * Returns buf. */
+ * shortest "%.Ng" that reads back exactly, enums and strings by name, batch 0 as "full", and a
+ * model.width layer list as "[w1,w2,...]" (decimal, no spaces; a uniform width stays "64", so
+ * run ids made before lists existed are unchanged). Returns buf. */
 char *gs_key_format(const gs_key *k, const gs_run_config *cfg, char *buf, size_t n);
 
 /* Fills cfg with every key's default (keys without a default are zeroed). */

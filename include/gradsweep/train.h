@@ -55,19 +55,19 @@ typedef struct {
 
     /* Normalization parameters at the snapshot steps (model.norm != none; else all NULL): per
      * hidden layer l < n_norm = L - 1, each [cap_snaps][fan_out[l]] */
-    size_t n_norm;          /* L - 1 with a norm, else 0 */
-    double **ngrad_scale;   /* dL/dgamma_l */
-    double **ngrad_shift;   /* dL/dbeta_l */
-    double **nscale;        /* gamma_l (record.weights; else NULL) */
-    double **nshift;        /* beta_l (record.weights; else NULL) */
-    double **nrun_mean;     /* batchnorm running mean (record.weights and batchnorm; else NULL) */
-    double **nrun_var;      /* batchnorm running variance (same condition) */
-    int status;         /* gs_run_status */
-    int64_t diverged_step;                    /* -1 when not diverged */
-    int64_t steps_done;                       /* steps completed (== cfg.steps when ok) */
-    double final_loss;                        /* loss at the last executed step */
+    size_t n_norm;         /* L - 1 with a norm, else 0 */
+    double **ngrad_scale;  /* dL/dgamma_l */
+    double **ngrad_shift;  /* dL/dbeta_l */
+    double **nscale;       /* gamma_l (record.weights; else NULL) */
+    double **nshift;       /* beta_l (record.weights; else NULL) */
+    double **nrun_mean;    /* batchnorm running mean (record.weights and batchnorm; else NULL) */
+    double **nrun_var;     /* batchnorm running variance (same condition) */
+    int status;            /* gs_run_status */
+    int64_t diverged_step; /* -1 when not diverged */
+    int64_t steps_done;    /* steps completed (== cfg.steps when ok) */
+    double final_loss;     /* loss at the last executed step */
     double final_eval_loss, final_eval_accuracy; /* the last eval row, NaN when none */
-    double grad_norm0_first, grad_norm0_last; /* grad_norm of layers 0 and L-1 at step 0 */
+    double grad_norm0_first, grad_norm0_last;    /* grad_norm of layers 0 and L-1 at step 0 */
 } gs_result;
 
 /* Creates a result sized for run under rec, for a data set of dims d_in -> d_out. Like

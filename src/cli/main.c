@@ -66,6 +66,8 @@ static void usage_keys(FILE *f)
         fprintf(f, "  %-18s ", k->path);
         if (k->type == GS_KEY_ENUM)
             print_names(f, k->names);
+        else if (gs_key_has_list(k))
+            fprintf(f, "integer | {layers: [w1, ...]}");
         else
             fprintf(f, "%s",
                     k->type == GS_KEY_INT     ? "integer"
@@ -350,9 +352,8 @@ static int cmd_list(int argc, char **argv)
     return EXIT_DONE;
 }
 
-/* Estimated output bytes of one run before compression: statistics rows and snapshot tensors. */
-/* Layer dimensions of a run as far as the plan knows them (hdf5 data: width stands in for the
- * input and output dims, which only the data file tells). */
+/* Layer dimensions of a run as far as the plan knows them (hdf5 data: the first and last hidden
+ * widths stand in for the input and output dims, which only the data file tells). */
 typedef struct {
     double d_in, d_out, w, L, weights, biases, units, rows_b, samples;
 } run_dims;
@@ -360,15 +361,32 @@ typedef struct {
 static run_dims dims_of(const gs_run_config *c)
 {
     run_dims d;
-    int64_t din = c->width, dout = c->width, n = 0;
+    size_t depth = (size_t)c->depth;
+    int64_t din = gs_config_width(c, 0), dout = gs_config_width(c, depth ? depth - 1 : 0), n = 0;
     int gm = gs_data_shape(c, &din, &dout, &n);
     d.d_in = (double)din;
     d.d_out = (double)dout;
-    d.w = (double)c->width;
     d.L = (double)c->depth + 1;
+    d.w = (double)c->width;
     d.weights = c->depth == 0 ? d.d_in * d.d_out
                               : d.d_in * d.w + (double)(c->depth - 1) * d.w * d.w + d.w * d.d_out;
     d.biases = (double)c->depth * d.w + d.d_out;
+    if (c->width_list[0]) {
+        /* n_0 = d_in, n_i = units of hidden layer i, n_(depth+1) = d_out: weights sum
+         * n_l n_(l+1), biases n_(l+1); w is the widest hidden layer */
+        double prev = d.d_in;
+        d.w = 0;
+        d.weights = 0;
+        d.biases = d.d_out;
+        for (size_t i = 0; i < depth; i++) {
+            double cur = (double)gs_config_width(c, i);
+            d.weights += prev * cur;
+            d.biases += cur;
+            d.w = cur > d.w ? cur : d.w;
+            prev = cur;
+        }
+        d.weights += prev * d.d_out;
+    }
     d.units = d.biases;
     d.samples = gm ? (double)n : 0.0;
     d.rows_b = c->batch > 0 ? (double)c->batch : d.samples;

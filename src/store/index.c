@@ -2,6 +2,7 @@
  * compound row per committed run, plan order) and /runs/<id> external links into the segments.
  * Rewritten whole as OUT.h5.tmp, fsync'd and renamed over OUT.h5; store.c decides when (at open
  * on resume, after commits but at most every few seconds, and at close). */
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -18,7 +19,7 @@
 #define GS_VERSION_STRING "0.1.0"
 #endif
 
-#define MAX_COLS 64
+#define MAX_COLS 128 /* every key of the table as an axis, plus the fixed columns */
 
 const char *gs_store_hdf5_version(char *buf, size_t n)
 {
@@ -58,6 +59,8 @@ static const char *const fixed_names[] = {"run_id",
                                           "final_loss",
                                           "grad_norm_first_step0",
                                           "grad_norm_last_step0",
+                                          "eval_loss",
+                                          "eval_accuracy",
                                           NULL};
 
 /* Whether short name s of axis a collides with a fixed column or another axis. */
@@ -144,6 +147,10 @@ static herr_t build_table(table *t, const gs_plan *plan, const gs_store_row *con
         rc = add_col(t, "grad_norm_first_step0", NULL, H5T_NATIVE_DOUBLE, 0);
     if (rc >= 0)
         rc = add_col(t, "grad_norm_last_step0", NULL, H5T_NATIVE_DOUBLE, 0);
+    if (rc >= 0)
+        rc = add_col(t, "eval_loss", NULL, H5T_NATIVE_DOUBLE, 0);
+    if (rc >= 0)
+        rc = add_col(t, "eval_accuracy", NULL, H5T_NATIVE_DOUBLE, 0);
     return rc;
 }
 
@@ -178,8 +185,13 @@ static void pack(const column *c, const gs_store_row *r, unsigned char *dst)
         memcpy(dst, &r->final_loss, 8);
     } else if (strcmp(name, "grad_norm_first_step0") == 0) {
         memcpy(dst, &r->gn_first, 8);
-    } else {
+    } else if (strcmp(name, "grad_norm_last_step0") == 0) {
         memcpy(dst, &r->gn_last, 8);
+    } else if (strcmp(name, "eval_loss") == 0) {
+        memcpy(dst, &r->eval_loss, 8);
+    } else {
+        assert(strcmp(name, "eval_accuracy") == 0);
+        memcpy(dst, &r->eval_accuracy, 8);
     }
 }
 
@@ -251,6 +263,7 @@ static herr_t root_attrs(hid_t f, const gs_store *st)
         snprintf(host, sizeof host, "unknown");
     herr_t rc = 0;
     rc |= gs_h5_attr_str(f, "schema", GS_SCHEMA);
+    rc |= gs_h5_attr_i64(f, "schema_minor", GS_SCHEMA_MINOR);
     rc |= gs_h5_attr_str(f, "gradsweep_version", GS_VERSION_STRING);
     rc |= gs_h5_attr_str(f, "spec", p->resolved_yaml);
     rc |= gs_h5_attr_str(f, "command_line", st->opts.command_line);

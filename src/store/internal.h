@@ -15,6 +15,8 @@
 #include "gradsweep/train.h"
 
 #define GS_SCHEMA "gradsweep/1"
+/* Additions within gradsweep/1 (docs/schema.md, "Versions"); files without it are minor 0. */
+#define GS_SCHEMA_MINOR 1
 #define GS_JOURNAL_MAGIC "gradsweep-journal 1"
 #define GS_CHUNK_MIN ((size_t)64 * 1024)   /* smallest chunk in bytes (and contiguous below) */
 #define GS_CHUNK_MAX ((size_t)1024 * 1024) /* largest chunk in bytes */
@@ -33,8 +35,9 @@ typedef struct {
     int status; /* gs_run_status */
     int64_t diverged_step;
     double final_loss;
-    double gn_first, gn_last; /* grad_norm of layers 0 and L-1 at step 0 (NaN when absent) */
-    unsigned seg;             /* segment number holding the run */
+    double gn_first, gn_last;        /* grad_norm of layers 0 and L-1 at step 0 (NaN when absent) */
+    double eval_loss, eval_accuracy; /* the last held-out evaluation (NaN when none or absent) */
+    unsigned seg;                    /* segment number holding the run */
     int committed;
 } gs_store_row;
 

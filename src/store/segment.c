@@ -61,6 +61,9 @@ static gs_status config_attrs(hid_t g, const gs_run_config *cfg, const ctx *c)
         if (rc < 0)
             return fail(c, "", k->path);
     }
+    /* a layer list: model.width holds its first entry, model.width_list all ("64,32,16") */
+    if (cfg->width_list[0] && gs_h5_attr_str(g, "model.width_list", cfg->width_list) < 0)
+        return fail(c, "", "model.width_list");
     return GS_OK;
 }
 
@@ -80,7 +83,9 @@ static gs_status run_attrs(hid_t g, const gs_run *run, const gs_result *res, con
         gs_h5_attr_i64(g, "d_out", (int64_t)res->d_out) < 0 ||
         gs_h5_attr_i64(g, "n_layers", (int64_t)res->n_layers) < 0 ||
         gs_h5_attr_f64(g, "grad_norm_first_step0", res->grad_norm0_first) < 0 ||
-        gs_h5_attr_f64(g, "grad_norm_last_step0", res->grad_norm0_last) < 0)
+        gs_h5_attr_f64(g, "grad_norm_last_step0", res->grad_norm0_last) < 0 ||
+        gs_h5_attr_f64(g, "final_eval_loss", res->final_eval_loss) < 0 ||
+        gs_h5_attr_f64(g, "final_eval_accuracy", res->final_eval_accuracy) < 0)
         return fail(c, "", "H5Acreate/H5Awrite(run attributes)");
     return GS_OK;
 }
@@ -108,17 +113,25 @@ static herr_t attach(hid_t ds, hid_t scale, unsigned dim, const char *label)
     return H5DSset_label(ds, dim, label);
 }
 
-/* Writes b<l> [S, fan_out] (bias tensors, when bbufs is set) next to W<l>, sharing its scales. */
-static gs_status bias_tensor(hid_t grp, hid_t step, hid_t fo, const char *name, size_t l,
-                             double *const *bbufs, const gs_result *res, hid_t ftype, const ctx *c)
+/* Per-layer vectors [S, fan_out] stored next to W<l> on its scales: b<l> for every layer, and
+ * gamma<l>, beta<l> (, running_mean<l>, running_var<l>) for the n hidden layers with a norm. */
+typedef struct {
+    const char *prefix;  /* dataset name before the three-digit layer index */
+    double *const *bufs; /* [n] each [cap_snaps][fan_out[l]], or NULL when not recorded */
+    size_t n;            /* layers 0..n-1 have one */
+} vec_set;
+
+/* Writes <prefix><l> [S, fan_out] of group name, sharing the scales step and fo of W<l>. */
+static gs_status vec_tensor(hid_t grp, hid_t step, hid_t fo, const char *name, size_t l,
+                            const vec_set *v, const gs_result *res, hid_t ftype, const ctx *c)
 {
-    if (!bbufs)
+    if (!v->bufs || l >= v->n)
         return GS_OK;
     char dsname[32], obj[64];
     hsize_t dims[2] = {res->n_snaps, res->fan_out[l]};
-    snprintf(dsname, sizeof dsname, "b%03zu", l);
+    snprintf(dsname, sizeof dsname, "%s%03zu", v->prefix, l);
     snprintf(obj, sizeof obj, "%s/%s", name, dsname);
-    hid_t ds = gs_h5_write_dataset(grp, dsname, 2, dims, ftype, H5T_NATIVE_DOUBLE, bbufs[l]);
+    hid_t ds = gs_h5_write_dataset(grp, dsname, 2, dims, ftype, H5T_NATIVE_DOUBLE, v->bufs[l]);
     if (ds < 0)
         return fail(c, obj, "H5Dcreate/H5Dwrite");
     gs_status s = GS_OK;
@@ -127,10 +140,11 @@ static gs_status bias_tensor(hid_t grp, hid_t step, hid_t fo, const char *name, 
     return close_ds(&ds, c, obj, s);
 }
 
-/* Writes group name (grads or weights): step [S], W000.. [S, fan_out, fan_in] and, when bbufs is
- * set, b000.. [S, fan_out], with scales. */
-static gs_status tensors(hid_t g, const char *name, double *const *bufs, double *const *bbufs,
-                         const gs_result *res, hid_t ftype, int64_t *tmp, const ctx *c)
+/* Writes group name (grads or weights): step [S], W000.. [S, fan_out, fan_in] and the n_vecs
+ * vector sets (vec_set), with scales. */
+static gs_status tensors(hid_t g, const char *name, double *const *bufs, const vec_set *vecs,
+                         size_t n_vecs, const gs_result *res, hid_t ftype, int64_t *tmp,
+                         const ctx *c)
 {
     gs_status s = GS_OK;
     char obj[64], dsname[32], sname[32];
@@ -166,7 +180,8 @@ static gs_status tensors(hid_t g, const char *name, double *const *bufs, double 
             s = fail(c, obj, "dimension scales (H5DSset_scale/H5DSattach_scale)");
             goto done;
         }
-        s = bias_tensor(grp, step, fo, name, l, bbufs, res, ftype, c);
+        for (size_t v = 0; v < n_vecs && s == GS_OK; v++)
+            s = vec_tensor(grp, step, fo, name, l, &vecs[v], res, ftype, c);
         s = close_ds(&ds, c, obj, s);
         s = close_ds(&fo, c, obj, s);
         s = close_ds(&fi, c, obj, s);
@@ -275,6 +290,25 @@ done:
     return s;
 }
 
+/* Groups grads and (with record.weights) weights. A buffer set that is NULL (no biases with
+ * model.bias false, no normalization without model.norm, running statistics only for batchnorm)
+ * has no datasets. */
+static gs_status snapshots(hid_t g, const gs_result *res, hid_t ftype, int64_t *tmp, const ctx *c)
+{
+    size_t L = res->n_layers, H = res->n_norm;
+    const vec_set gv[] = {
+        {"b", res->bgrads, L}, {"gamma", res->ngrad_scale, H}, {"beta", res->ngrad_shift, H}};
+    const vec_set wv[] = {{"b", res->biases, L},
+                          {"gamma", res->nscale, H},
+                          {"beta", res->nshift, H},
+                          {"running_mean", res->nrun_mean, H},
+                          {"running_var", res->nrun_var, H}};
+    gs_status s = tensors(g, "grads", res->grads, gv, sizeof gv / sizeof gv[0], res, ftype, tmp, c);
+    if (s == GS_OK && res->weights)
+        s = tensors(g, "weights", res->weights, wv, sizeof wv / sizeof wv[0], res, ftype, tmp, c);
+    return s;
+}
+
 gs_status gs_segment_write_run(hid_t runs, const gs_plan *plan, const gs_run *run,
                                const gs_result *res, const char *seg_path, gs_error *err)
 {
@@ -299,11 +333,9 @@ gs_status gs_segment_write_run(hid_t runs, const gs_plan *plan, const gs_run *ru
         goto done;
     }
     if ((s = run_attrs(g, run, res, &c)) != GS_OK || (s = stats(g, res, tmp, &c)) != GS_OK ||
-        (s = eval_group(g, res, &c)) != GS_OK ||
-        (s = tensors(g, "grads", res->grads, res->bgrads, res, ftype, tmp, &c)) != GS_OK)
+        (s = eval_group(g, res, &c)) != GS_OK)
         goto done;
-    if (res->weights)
-        s = tensors(g, "weights", res->weights, res->biases, res, ftype, tmp, &c);
+    s = snapshots(g, res, ftype, tmp, &c);
 done:
     if (g >= 0 && H5Gclose(g) < 0 && s == GS_OK)
         s = fail(&c, "", "H5Gclose");
@@ -350,7 +382,20 @@ static gs_status read_config(hid_t g, gs_run_config *cfg, const ctx *c)
         if (rc < 0)
             return fail(c, "", k->path);
     }
+    if (H5Aexists(g, "model.width_list") > 0 &&
+        gs_h5_read_str(g, "model.width_list", cfg->width_list, sizeof cfg->width_list) < 0)
+        return fail(c, "", "model.width_list");
     return GS_OK;
+}
+
+/* Reads a float64 attribute that outputs of older versions lack: NaN when absent. */
+static herr_t read_opt_f64(hid_t g, const char *name, double *v)
+{
+    htri_t e = H5Aexists(g, name);
+    *v = (double)NAN;
+    if (e < 0)
+        return -1;
+    return e > 0 ? gs_h5_read_f64(g, name, v) : 0;
 }
 
 /* Reads the summary fields of one journaled row from its group in the open segment file. */
@@ -369,7 +414,9 @@ static gs_status read_row(hid_t file, gs_store_row *row, const ctx *c)
         gs_h5_read_i64(g, "diverged_step", &row->diverged_step) < 0 ||
         gs_h5_read_f64(g, "final_loss", &row->final_loss) < 0 ||
         gs_h5_read_f64(g, "grad_norm_first_step0", &row->gn_first) < 0 ||
-        gs_h5_read_f64(g, "grad_norm_last_step0", &row->gn_last) < 0) {
+        gs_h5_read_f64(g, "grad_norm_last_step0", &row->gn_last) < 0 ||
+        read_opt_f64(g, "final_eval_loss", &row->eval_loss) < 0 ||
+        read_opt_f64(g, "final_eval_accuracy", &row->eval_accuracy) < 0) {
         s = fail(c, "", "H5Aread(run attributes)");
         goto done;
     }

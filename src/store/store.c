@@ -468,7 +468,8 @@ static gs_status open_segment(gs_store *st, gs_error *err)
         unlink(path); /* whatever H5Fcreate left; we hold the lock, so the name is ours */
         return s;
     }
-    if (gs_h5_attr_str(st->seg_file, "schema", GS_SCHEMA " segment") < 0)
+    if (gs_h5_attr_str(st->seg_file, "schema", GS_SCHEMA " segment") < 0 ||
+        gs_h5_attr_i64(st->seg_file, "schema_minor", GS_SCHEMA_MINOR) < 0)
         return gs_h5_fail_write(err, path, "segment", path, "H5Acreate(schema)");
     st->seg_runs = H5Gcreate2(st->seg_file, "runs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (st->seg_runs < 0)
@@ -514,6 +515,8 @@ gs_status gs_store_add_run(gs_store *st, const gs_run *run, const gs_result *res
     row.final_loss = res->final_loss;
     row.gn_first = res->grad_norm0_first;
     row.gn_last = res->grad_norm0_last;
+    row.eval_loss = res->final_eval_loss;
+    row.eval_accuracy = res->final_eval_accuracy;
     row.seg = st->next_seg;
     if ((s = gs_store_add_row(st, &row, err)) != GS_OK) {
         free(row.own_cfg);

@@ -65,7 +65,8 @@ const gs_key gs_keys[] = {
     {"data.normalize", GS_KEY_ENUM, OFF(data_normalize), gs_bool_names, "false", 0, 0, -1,
      "standardize each input feature to mean 0, variance 1 over the data set"},
     {"model.depth", GS_KEY_INT, OFF(depth), NULL, NULL, 0, 10000, -1, "hidden layers"},
-    {"model.width", GS_KEY_INT, OFF(width), NULL, NULL, 1, 1e6, -1, "units per hidden layer"},
+    {"model.width", GS_KEY_INT, OFF(width), NULL, NULL, 1, 1e6, -1,
+     "units per hidden layer, or {layers: [w1, ..., w_depth]} for each hidden layer"},
     {"model.activation", GS_KEY_ENUM, OFF(activation), gs_act_names, "tanh", 0, 0, -1,
      "hidden-layer nonlinearity (gelu: exact x*Phi(x), Phi via erf; silu = swish)"},
     {"model.leaky_alpha", GS_KEY_REAL, OFF(leaky_alpha), NULL, "0.01", 0, BIG, -1,
@@ -155,6 +156,11 @@ int64_t gs_config_width(const gs_run_config *cfg, size_t i)
     }
 }
 
+int gs_key_has_list(const gs_key *k)
+{
+    return k->type == GS_KEY_INT && k->offset == offsetof(gs_run_config, width);
+}
+
 size_t gs_key_count(void)
 {
     size_t n = 0;
@@ -197,7 +203,10 @@ char *gs_key_format(const gs_key *k, const gs_run_config *cfg, char *buf, size_t
     switch (k->type) {
     case GS_KEY_INT:
         memcpy(&iv, base, sizeof iv);
-        snprintf(buf, n, "%lld", (long long)iv);
+        if (gs_key_has_list(k) && cfg->width_list[0])
+            snprintf(buf, n, "[%s]", cfg->width_list);
+        else
+            snprintf(buf, n, "%lld", (long long)iv);
         break;
     case GS_KEY_BATCH:
         memcpy(&iv, base, sizeof iv);

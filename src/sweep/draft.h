@@ -69,6 +69,12 @@ unsigned gs_draft_kinds(const gs_draft *d);
 /* Whether key k is used by data kind `kind`. */
 int gs_draft_key_applies(const gs_key *k, int kind);
 
+/* The architecture checks of one expanded run (arch.c): a model.width layer list has
+ * model.depth entries, every residual block maps a width to itself, and batchnorm sees at least
+ * 2 rows per batch (synthetic data; file data are checked when loaded). GS_ESPEC naming the key
+ * and its line. */
+gs_status gs_draft_check_arch(const gs_draft *d, const gs_run *run);
+
 /* Expands a validated draft into a new plan (*out): runs in grid order with ids, seeds and cost,
  * duplicate-run detection (GS_ESPEC naming the axis), resolved YAML. Takes the draft's record
  * grad_steps (d->rec.grad_steps becomes NULL). GS_ENOMEM when allocation fails. */

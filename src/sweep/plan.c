@@ -113,18 +113,28 @@ void gs_plan_destroy(gs_plan *plan)
 /* ---- expansion --------------------------------------------------------------------------- */
 
 /* Flops of training: 3 GEMMs per layer and step, 2 flops per multiply-add (DESIGN.md 6).
- * For hdf5 data the input/output widths are unknown until the file is read: width stands in;
- * a full batch of hdf5 data counts data.samples (its default) rows. */
+ * For hdf5 data the input/output widths are unknown until the file is read: the first and last
+ * hidden widths stand in; a full batch of hdf5 data counts data.samples (its default) rows. */
 static double run_cost(const gs_run_config *c)
 {
-    int64_t d = c->width, k = c->width, n = c->data_samples;
+    int64_t depth = c->depth, n = c->data_samples;
+    int64_t d = gs_config_width(c, 0), k = gs_config_width(c, depth > 0 ? (size_t)depth - 1 : 0);
     gs_data_shape(c, &d, &k, &n);
     double w = (double)c->width;
     double n_in = (double)d;
     double n_out = (double)k;
     double rows = c->batch > 0 ? (double)c->batch : (double)n;
-    double mac =
-        c->depth == 0 ? n_in * n_out : n_in * w + (double)(c->depth - 1) * w * w + w * n_out;
+    double mac = depth == 0 ? n_in * n_out : n_in * w + (double)(depth - 1) * w * w + w * n_out;
+    if (c->width_list[0] && depth > 0) { /* sum of n_l * n_(l+1) over the layers */
+        double prev = (double)gs_config_width(c, 0);
+        mac = n_in * prev;
+        for (int64_t i = 1; i < depth; i++) {
+            double cur = (double)gs_config_width(c, (size_t)i);
+            mac += prev * cur;
+            prev = cur;
+        }
+        mac += prev * n_out;
+    }
     return 6.0 * mac * rows * (double)c->steps;
 }
 
@@ -303,10 +313,14 @@ static void sb_quoted(sbuf *b, const char *s)
     sb_printf(b, "\"");
 }
 
+/* A value as YAML: strings quoted, a layer list "[64,32]" as {layers: [64,32]} (a bare list
+ * would read back as an axis). */
 static void sb_value(sbuf *b, const gs_key *k, const char *v)
 {
     if (k->type == GS_KEY_STR)
         sb_quoted(b, v);
+    else if (gs_key_has_list(k) && v[0] == '[')
+        sb_printf(b, "{layers: %s}", v);
     else
         sb_printf(b, "%s", v);
 }
@@ -458,6 +472,8 @@ gs_status gs_draft_expand(gs_draft *d, gs_plan **out)
             st = check_eval(d, &p->runs[r]);
         if (st == GS_OK)
             st = check_targets(d, &p->runs[r]);
+        if (st == GS_OK)
+            st = gs_draft_check_arch(d, &p->runs[r]);
     }
     if (st == GS_OK)
         st = check_unique(d, p);

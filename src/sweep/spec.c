@@ -19,7 +19,8 @@ static const char *const top_names[] = {"name",  "seed",  "replicates", "axes", 
 static const char *const sec_names[] = {"data", "model", "train", NULL};
 static const char *const rec_names[] = {"every", "grads", "weights", "dtype", NULL};
 static const char *const grads_names[] = {"steps", "every", "log", NULL};
-static const char *const form_names[] = {"logspace", "linspace", "values", NULL};
+/* layers (model.width only) first, so that form_names + 1 are the axis forms of other keys */
+static const char *const form_names[] = {"layers", "logspace", "linspace", "values", NULL};
 static const char *const ovr_extra[] = {
     "name",         "seed",           "replicates",   "record.every",
     "record.grads", "record.weights", "record.dtype", NULL};
@@ -183,6 +184,60 @@ static gs_status axis_generate(gs_draft *d, size_t ki, const gs_ynode *form, con
     return GS_OK;
 }
 
+/* model.width: {layers: [w1, ..., w_depth]}: one value, the list as text "[w1,w2,...]". Each
+ * entry is checked here, so that its own line is named; gs_draft_parse_value canonicalizes. */
+static gs_status read_layers(gs_draft *d, size_t ki, const gs_ynode *seq, int line)
+{
+    const gs_key *k = &gs_keys[ki];
+    char why[WHY_MAX];
+    size_t len = 3;
+    gs_status st = GS_OK;
+    if (seq->kind != GS_YSEQ)
+        return gs_draft_fail(d, seq->line, NULL, k->path,
+                             "layers takes a list of widths, one per hidden layer");
+    if (seq->n == 0)
+        return gs_draft_fail(d, seq->line, NULL, k->path,
+                             "layers: empty list (one width per hidden layer)");
+    for (size_t i = 0; i < seq->n; i++) {
+        const gs_ynode *it = seq->kids[i];
+        int64_t w;
+        if (it->kind != GS_YSCALAR)
+            return gs_draft_fail(d, it->line, NULL, k->path,
+                                 "layers entry %zu: expected an integer, not a %s", i + 1,
+                                 it->kind == GS_YSEQ ? "list" : "mapping");
+        if (gs_draft_int(it->text, k->min, k->max, &w, why, sizeof why) != 0)
+            return gs_draft_fail(d, it->line, NULL, k->path, "layers entry %zu: %s", i + 1, why);
+        len += strlen(it->text) + 1;
+    }
+    char *text = malloc(len);
+    if (!text)
+        return oom(d);
+    size_t pos = 0;
+    text[pos++] = '[';
+    for (size_t i = 0; i < seq->n; i++)
+        pos += (size_t)snprintf(text + pos, len - pos, "%s%s", i ? "," : "", seq->kids[i]->text);
+    snprintf(text + pos, len - pos, "]");
+    st = slot_add(d, ki, text, line);
+    free(text);
+    return st;
+}
+
+/* One value of an axis list: a scalar, or {layers: [...]} for a key with a layer list. */
+static gs_status axis_item(gs_draft *d, size_t ki, const gs_ynode *it)
+{
+    static const char *const layers_names[] = {"layers", NULL};
+    const gs_key *k = &gs_keys[ki];
+    if (it->kind == GS_YMAP && gs_key_has_list(k)) {
+        if (it->n != 1)
+            return gs_draft_fail(d, it->line, NULL, k->path, "expected {layers: [w1, ...]}");
+        if (strcmp(it->kids[0]->text, "layers") != 0)
+            return unknown_key(d, it->kids[0], k->path, layers_names);
+        return read_layers(d, ki, it->kids[1], it->line);
+    }
+    gs_status st = need_scalar(d, it, k->path);
+    return st == GS_OK ? slot_add(d, ki, it->text, it->line) : st;
+}
+
 static gs_status axis_list(gs_draft *d, size_t ki, const gs_ynode *seq)
 {
     if (seq->kind != GS_YSEQ)
@@ -190,62 +245,119 @@ static gs_status axis_list(gs_draft *d, size_t ki, const gs_ynode *seq)
     if (seq->n == 0)
         return gs_draft_fail(d, seq->line, NULL, gs_keys[ki].path, "empty axis");
     for (size_t i = 0; i < seq->n; i++) {
-        gs_status st = need_scalar(d, seq->kids[i], gs_keys[ki].path);
-        if (st == GS_OK)
-            st = slot_add(d, ki, seq->kids[i]->text, seq->kids[i]->line);
+        gs_status st = axis_item(d, ki, seq->kids[i]);
         if (st != GS_OK)
             return st;
     }
     return GS_OK;
 }
 
-/* A key's value: scalar (fixed), list (axis) or {logspace|linspace|values: ...} (axis). */
+/* A key's value: scalar (fixed), list (axis) or {logspace|linspace|values: ...} (axis); for
+ * model.width also {layers: [...]} (fixed: one list of per-layer widths). */
 static gs_status read_key(gs_draft *d, size_t ki, const gs_ynode *v)
 {
-    const char *path = gs_keys[ki].path;
+    const gs_key *k = &gs_keys[ki];
+    int lists = gs_key_has_list(k);
     gs_status st = GS_OK;
     if (v->kind == GS_YSCALAR) {
-        if ((st = need_scalar(d, v, path)) != GS_OK)
+        if ((st = need_scalar(d, v, k->path)) != GS_OK)
             return st;
         slot_begin(d, ki, v->line, NULL, 0);
         return slot_add(d, ki, v->text, v->line);
+    }
+    if (v->kind == GS_YMAP && v->n == 1 && strcmp(v->kids[0]->text, "layers") == 0) {
+        if (!lists)
+            return gs_draft_fail(d, v->kids[0]->line, NULL, k->path,
+                                 "{layers: [...]} is only for model.width");
+        slot_begin(d, ki, v->line, NULL, 0);
+        return read_layers(d, ki, v->kids[1], v->line);
     }
     slot_begin(d, ki, v->line, NULL, 1);
     if (v->kind == GS_YSEQ)
         return axis_list(d, ki, v);
     if (v->n != 1)
-        return gs_draft_fail(d, v->line, NULL, path,
-                             "an axis mapping has one key: logspace, linspace or values");
+        return gs_draft_fail(d, v->line, NULL, k->path,
+                             "%s mapping has one key: %slogspace, "
+                             "linspace or values",
+                             lists ? "a" : "an axis", lists ? "layers, " : "");
     const gs_ynode *form = v->kids[0], *arg = v->kids[1];
     if (strcmp(form->text, "values") == 0)
         return axis_list(d, ki, arg);
     if (strcmp(form->text, "logspace") == 0 || strcmp(form->text, "linspace") == 0)
         return axis_generate(d, ki, form, arg);
     char hint[256];
-    gs_draft_suggest(hint, sizeof hint, form->text, form_names);
-    return gs_draft_fail(d, form->line, NULL, path, "unknown axis form '%s'%s", form->text, hint);
+    gs_draft_suggest(hint, sizeof hint, form->text, lists ? form_names : form_names + 1);
+    return gs_draft_fail(d, form->line, NULL, k->path, "unknown axis form '%s'%s", form->text,
+                         hint);
 }
 
-/* train.clip: {norm: c} or {value: c}, sugar for train.clip_norm / train.clip_value (c may be
- * an axis, as for any key). */
-static gs_status read_clip(gs_draft *d, const gs_ynode *v)
+/* Mapping sugar for groups of plain keys: train.clip: {norm: c} or {value: c} for
+ * train.clip_norm / train.clip_value, and model.residual: {every: k, alpha: a} for
+ * model.residual_every / model.residual_alpha. Each value may be an axis, as for any key; a
+ * plain key given as well is an error either way round. */
+typedef struct {
+    const char *path;         /* "train.clip" */
+    const char *const *names; /* its keys: path + "_" + name is the plain key */
+    size_t max_keys;          /* how many of them one mapping may give */
+    const char *expected;     /* message for a malformed value */
+} sugar;
+
+static const char *const clip_names[] = {"norm", "value", NULL};
+static const char *const residual_names[] = {"every", "alpha", NULL};
+static const sugar sugars[] = {
+    {"train.clip", clip_names, 1, "expected {norm: c} or {value: c}"},
+    {"model.residual", residual_names, 2, "expected {every: k, alpha: a}"},
+};
+
+/* The sugar whose plain keys include path (prefix "<sugar>_"), or NULL. */
+static const sugar *sugar_of(const char *path)
 {
-    static const char *const clip_names[] = {"norm", "value", NULL};
-    if (v->kind != GS_YMAP || v->n != 1)
-        return gs_draft_fail(d, v->line, NULL, "train.clip", "expected {norm: c} or {value: c}");
-    const gs_ynode *key = v->kids[0];
-    if (strcmp(key->text, "norm") != 0 && strcmp(key->text, "value") != 0)
-        return unknown_key(d, key, "train.clip", clip_names);
-    const gs_key *k = gs_key_find(key->text[0] == 'n' ? "train.clip_norm" : "train.clip_value");
-    size_t ki = (size_t)(k - gs_keys);
-    if (d->slots[ki].set)
-        return gs_draft_fail(d, key->line, NULL, k->path, "given twice (clip and %s)", k->path + 6);
-    return read_key(d, ki, v->kids[1]);
+    for (size_t i = 0; i < sizeof sugars / sizeof *sugars; i++) {
+        size_t l = strlen(sugars[i].path);
+        if (strncmp(path, sugars[i].path, l) == 0 && path[l] == '_')
+            return &sugars[i];
+    }
+    return NULL;
+}
+
+/* "given twice (clip and clip_norm)" for plain key k set both by its sugar sg and by itself. */
+static gs_status sugar_twice(gs_draft *d, int line, const sugar *sg, const gs_key *k)
+{
+    const char *dot = sg ? strchr(sg->path, '.') : NULL;
+    if (!dot)
+        return gs_draft_fail(d, line, NULL, k->path, "given twice");
+    return gs_draft_fail(d, line, NULL, k->path, "given twice (%s and %s)", dot + 1,
+                         k->path + (dot + 1 - sg->path));
+}
+
+static gs_status read_sugar(gs_draft *d, const sugar *sg, const gs_ynode *v)
+{
+    gs_status st = GS_OK;
+    if (v->kind != GS_YMAP || v->n == 0 || v->n > sg->max_keys)
+        return gs_draft_fail(d, v->line, NULL, sg->path, "%s", sg->expected);
+    if ((st = check_dups(d, v, sg->path)) != GS_OK)
+        return st;
+    for (size_t i = 0; i < v->n; i++) {
+        const gs_ynode *key = v->kids[2 * i];
+        char path[128];
+        snprintf(path, sizeof path, "%s_%s", sg->path, key->text);
+        const gs_key *k = gs_key_find(path);
+        size_t j = 0;
+        while (sg->names[j] && strcmp(sg->names[j], key->text) != 0)
+            j++;
+        if (!sg->names[j] || !k)
+            return unknown_key(d, key, sg->path, sg->names);
+        if (d->slots[k - gs_keys].set)
+            return sugar_twice(d, key->line, sg, k);
+        if ((st = read_key(d, (size_t)(k - gs_keys), v->kids[2 * i + 1])) != GS_OK)
+            return st;
+    }
+    return GS_OK;
 }
 
 static gs_status read_section(gs_draft *d, const char *sec, const gs_ynode *map)
 {
-    const char *names[GS_DRAFT_MAX_KEYS + 1];
+    const char *names[GS_DRAFT_MAX_KEYS + 4];
     size_t nn = 0, plen = strlen(sec);
     gs_status st = GS_OK;
     if (map->kind != GS_YMAP)
@@ -253,8 +365,9 @@ static gs_status read_section(gs_draft *d, const char *sec, const gs_ynode *map)
     for (const gs_key *k = gs_keys; k->path; k++)
         if (strncmp(k->path, sec, plen) == 0 && k->path[plen] == '.')
             names[nn++] = k->path + plen + 1;
-    if (strcmp(sec, "train") == 0 && nn < GS_DRAFT_MAX_KEYS)
-        names[nn++] = "clip";
+    for (size_t i = 0; i < sizeof sugars / sizeof *sugars; i++)
+        if (strncmp(sugars[i].path, sec, plen) == 0 && sugars[i].path[plen] == '.')
+            names[nn++] = sugars[i].path + plen + 1;
     names[nn] = NULL;
     if ((st = check_dups(d, map, sec)) != GS_OK)
         return st;
@@ -262,16 +375,20 @@ static gs_status read_section(gs_draft *d, const char *sec, const gs_ynode *map)
         const gs_ynode *key = map->kids[2 * i];
         char path[256];
         snprintf(path, sizeof path, "%s.%s", sec, key->text);
-        if (strcmp(path, "train.clip") == 0) {
-            if ((st = read_clip(d, map->kids[2 * i + 1])) != GS_OK)
+        const sugar *sg = NULL;
+        for (size_t j = 0; j < sizeof sugars / sizeof *sugars; j++)
+            if (strcmp(path, sugars[j].path) == 0)
+                sg = &sugars[j];
+        if (sg) {
+            if ((st = read_sugar(d, sg, map->kids[2 * i + 1])) != GS_OK)
                 return st;
             continue;
         }
         const gs_key *k = gs_key_find(path);
         if (!k)
             return unknown_key(d, key, sec, names);
-        if (d->slots[k - gs_keys].set)
-            return gs_draft_fail(d, key->line, NULL, path, "given twice (clip and %s)", key->text);
+        if (d->slots[k - gs_keys].set) /* set by a sugar (a repeated key is a duplicate) */
+            return sugar_twice(d, key->line, sugar_of(path), k);
         if ((st = read_key(d, (size_t)(k - gs_keys), map->kids[2 * i + 1])) != GS_OK)
             return st;
     }
@@ -514,23 +631,39 @@ static gs_status override_grads(gs_draft *d, char *vals, const char *ovr)
     return st;
 }
 
+/* The next value of an override's comma-separated list: its end (the comma or the NUL). Commas
+ * inside [...] belong to a value (a layer list "[64,32]"). */
+static char *value_end(char *p)
+{
+    int depth = 0;
+    for (; *p; p++) {
+        if (*p == '[')
+            depth++;
+        else if (*p == ']' && depth > 0)
+            depth--;
+        else if (*p == ',' && depth == 0)
+            break;
+    }
+    return p;
+}
+
 static gs_status override_key(gs_draft *d, size_t ki, char *vals, const char *ovr)
 {
     size_t n = 1;
     gs_status st = GS_OK;
-    for (const char *p = vals; *p; p++)
-        n += *p == ',';
+    for (char *p = value_end(vals); *p; p = value_end(p + 1))
+        n++;
     slot_begin(d, ki, 0, ovr, n > 1);
     for (char *p = vals; st == GS_OK;) {
-        char *comma = strchr(p, ',');
-        if (comma)
-            *comma = '\0';
+        char *end = value_end(p);
+        int last = *end == '\0';
+        *end = '\0';
         if (!*p)
             return gs_draft_fail(d, 0, ovr, NULL, "empty value");
         st = slot_add(d, ki, p, 0);
-        if (!comma)
+        if (last)
             break;
-        p = comma + 1;
+        p = end + 1;
     }
     return st;
 }
@@ -553,7 +686,16 @@ static gs_status apply_override(gs_draft *d, const char *ovr, const char *const 
     int extra = 0;
     for (size_t i = 0; ovr_extra[i]; i++)
         extra |= strcmp(key, ovr_extra[i]) == 0;
-    if (!k && !extra) {
+    const sugar *sg = NULL;
+    for (size_t i = 0; i < sizeof sugars / sizeof *sugars; i++)
+        if (strcmp(key, sugars[i].path) == 0)
+            sg = &sugars[i];
+    if (sg) {
+        st = gs_draft_fail(d, 0, ovr, NULL,
+                           "'%s' is spec mapping sugar; override its keys %s_%s "
+                           "or %s_%s",
+                           key, key, sg->names[0], key, sg->names[1]);
+    } else if (!k && !extra) {
         char hint[512];
         gs_draft_suggest(hint, sizeof hint, key, names);
         st = gs_draft_fail(d, 0, ovr, NULL, "unknown key '%s'%s", key, hint);

@@ -153,6 +153,61 @@ int gs_draft_enum(const char *t, const char *const *names, int *v, char *why, si
     return -1;
 }
 
+/* A layer list "[w1,w2,...]" (spaces around entries allowed) for model.width: every entry an
+ * integer in the key's range, stored canonically in cfg->width_list ("w1,w2,...") with
+ * cfg->width = w1. The list must fit width_list; its length against model.depth is checked per
+ * run (gs_draft_check_arch), since depth may be an axis. */
+static int parse_layers(const gs_key *k, const char *text, gs_run_config *cfg, char *why, size_t n)
+{
+    char list[sizeof cfg->width_list];
+    size_t tl = strlen(text), len = 0, count = 0;
+    if (tl < 2 || text[0] != '[' || text[tl - 1] != ']') {
+        snprintf(why, n, "expected an integer or a layer list [w1,w2,...], got '%s'", text);
+        return -1;
+    }
+    const char *p = text + 1, *stop = text + tl - 1; /* the entries are [p, stop) */
+    while (p < stop && *p == ' ')
+        p++;
+    if (p == stop) {
+        snprintf(why, n, "layers: empty list (one width per hidden layer)");
+        return -1;
+    }
+    for (;; count++) {
+        const char *comma = memchr(p, ',', (size_t)(stop - p)), *end = comma ? comma : stop;
+        char item[64], num[32], iwhy[256];
+        int64_t w;
+        while (p < end && *p == ' ')
+            p++;
+        while (end > p && end[-1] == ' ')
+            end--;
+        snprintf(item, sizeof item, "%.*s", (int)(end - p), p);
+        if ((size_t)(end - p) >= sizeof item ||
+            gs_draft_int(item, k->min, k->max, &w, iwhy, sizeof iwhy) != 0) {
+            if ((size_t)(end - p) >= sizeof item)
+                snprintf(iwhy, sizeof iwhy, "expected an integer, got '%s...'", item);
+            snprintf(why, n, "layers entry %zu: %s", count + 1, iwhy);
+            return -1;
+        }
+        if (count == 0)
+            cfg->width = w;
+        size_t nl = (size_t)snprintf(num, sizeof num, "%s%lld", count ? "," : "", (long long)w);
+        if (len + nl < sizeof list)
+            memcpy(list + len, num, nl + 1);
+        len += nl;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    if (len >= sizeof list) {
+        snprintf(why, n,
+                 "layers: %zu widths take %zu characters as text, more than the %zu that fit",
+                 count + 1, len, sizeof list - 1);
+        return -1;
+    }
+    memcpy(cfg->width_list, list, len + 1);
+    return 0;
+}
+
 int gs_draft_parse_value(const gs_key *k, const char *text, gs_run_config *cfg, char *why, size_t n)
 {
     char *base = (char *)cfg + k->offset;
@@ -161,6 +216,11 @@ int gs_draft_parse_value(const gs_key *k, const char *text, gs_run_config *cfg, 
     int ev;
     switch (k->type) {
     case GS_KEY_INT:
+        if (gs_key_has_list(k)) {
+            cfg->width_list[0] = '\0';
+            if (text[0] == '[')
+                return parse_layers(k, text, cfg, why, n);
+        }
         if (gs_draft_int(text, k->min, k->max, &iv, why, n) != 0)
             return -1;
         memcpy(base, &iv, sizeof iv);
