@@ -65,4 +65,25 @@ with h5py.File(sys.argv[1], "r") as f:
     s = f["summary"][()]
     assert np.all(np.isnan(s["eval_loss"])) and np.all(np.isnan(s["eval_accuracy"]))
 EOF
+# A width axis mixing a uniform width and a per-layer list: a string column of canonical text.
+cat >"$d/wl.yaml" <<'EOF'
+name: wl
+data: {kind: gaussian_mixture, classes: 3, dim: 4, samples: 64}
+model: {depth: 2, width: [8, {layers: [6, 4]}], activation: tanh}
+train: {steps: 3, batch: 16}
+record: {grads: [0], weights: true}
+EOF
+expect_rc 0 "$GS_EXE" run "$d/wl.yaml" -o "$d/wl.h5" -q
+"$PY" "$GS_SOURCE_DIR/tests/schema_check.py" "$d/wl.h5" 2
+"$PY" - "$d/wl.h5" <<'EOF' || fail "width column of a list axis"
+import sys
+import h5py
+with h5py.File(sys.argv[1], "r") as f:
+    s = f["summary"][()]
+    assert sorted(s["width"].tolist()) == [b"8", b"[6,4]"], s["width"]
+    for rid, w in zip(s["run_id"], s["width"]):
+        g = f["runs"][rid.decode()]
+        want = (6, 4) if w == b"[6,4]" else (8, 8)
+        assert (g["weights/W001"].shape[2], g["weights/W002"].shape[2]) == want, rid
+EOF
 echo "it_schema_python_norm: ok"

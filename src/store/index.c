@@ -112,6 +112,18 @@ static size_t axis_str_len(const gs_key *k, const gs_store_row *const *rows, siz
     return len;
 }
 
+/* Whether key k holds a per-layer list in any row (model.width {layers: [...]}): its column is
+ * then the canonical text ("64" or "[64,32,16]") instead of the first entry as an integer. */
+static int any_list(const gs_key *k, const gs_store_row *const *rows, size_t n)
+{
+    if (!gs_key_has_list(k))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (rows[i]->cfg->width_list[0])
+            return 1;
+    return 0;
+}
+
 static herr_t build_table(table *t, const gs_plan *plan, const gs_store_row *const *rows, size_t n)
 {
     herr_t rc = add_col(t, "run_id", NULL, fixed_str(GS_RUN_ID_LEN + 1), GS_RUN_ID_LEN + 1);
@@ -124,7 +136,7 @@ static herr_t build_table(table *t, const gs_plan *plan, const gs_store_row *con
             for (char *p = name; *p; p++)
                 *p = *p == '.' ? '_' : *p;
         }
-        if (k->type == GS_KEY_INT)
+        if (k->type == GS_KEY_INT && !any_list(k, rows, n))
             rc = add_col(t, name, k, H5T_NATIVE_INT64, 0);
         else if (k->type == GS_KEY_REAL)
             rc = add_col(t, name, k, H5T_NATIVE_DOUBLE, 0);
