@@ -1,6 +1,8 @@
-/* Training a run end to end in memory: bitwise reproducibility, seed sensitivity, learning on an
- * easy mixture, divergence as a result, error messages for bad runs, the stop flag, the snapshot
- * plan, the documented draw order, regression data sets, and held-out evaluation. */
+/* Training a run end to end in memory: bitwise reproducibility (float64 and float32), seed
+ * sensitivity, learning on an easy mixture, divergence as a result, error messages for bad runs,
+ * the stop flag, the snapshot plan, the documented draw order, regression data sets, held-out
+ * evaluation, and flush-to-zero (train.ftz) with the FP mode restored after a run. */
+#include <float.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -13,6 +15,15 @@
 #include "check.h"
 #include "gradsweep/net.h"
 #include "gradsweep/train.h"
+
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
+
+/* OpenBLAS's thread count. Declared here: OpenBLAS's cblas.h declares them, but it and
+ * gsl_randist.h declare the same CBLAS enums and cannot be included in one file. */
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
 
 static int64_t snap_steps[] = {0, 10, 49, 1000}; /* 1000 lies beyond the run: ignored */
 
@@ -607,6 +618,155 @@ done:
     gs_dataset_destroy(big);
 }
 
+/* Whether the normalization snapshots of two results are bitwise identical. */
+static int same_norm(const gs_result *a, const gs_result *b)
+{
+    int ok = a->n_norm == b->n_norm && a->n_snaps == b->n_snaps;
+    for (size_t l = 0; ok && l < a->n_norm; l++) {
+        size_t nb = a->fan_out[l] * a->n_snaps * sizeof(double);
+        ok = same_bytes(a->ngrad_scale[l], b->ngrad_scale[l], nb) &&
+             same_bytes(a->ngrad_shift[l], b->ngrad_shift[l], nb) &&
+             same_bytes(a->nscale[l], b->nscale[l], nb) &&
+             same_bytes(a->nshift[l], b->nshift[l], nb) &&
+             same_bytes(a->nrun_mean[l], b->nrun_mean[l], nb) &&
+             same_bytes(a->nrun_var[l], b->nrun_var[l], nb);
+    }
+    return ok;
+}
+
+/* float32 runs are bitwise reproducible too (batchnorm, residual blocks, minibatches, a held-out
+ * split), store float values, start from the rounded float64 parameters of the same seed, and
+ * differ from the float64 run by float32 rounding only. */
+static void float32_reproducible(void)
+{
+    gs_run run = make_run(4321);
+    run.cfg.dtype = GS_DTYPE_FLOAT32;
+    run.cfg.depth = 3;
+    run.cfg.norm = GS_NORM_BATCHNORM;
+    run.cfg.residual_every = 1;
+    run.cfg.residual_alpha = 0.5;
+    run.cfg.eval_fraction = 0.25;
+    gs_record rec = make_record(5);
+    gs_result *a = NULL, *b = NULL, *d = NULL;
+    gs_error err;
+    CHECK_EQ_INT(gs_train_run(&a, &run, &rec, NULL, NULL, &err), GS_OK);
+    CHECK_EQ_INT(gs_train_run(&b, &run, &rec, NULL, NULL, &err), GS_OK);
+    run.cfg.dtype = GS_DTYPE_FLOAT64;
+    CHECK_EQ_INT(gs_train_run(&d, &run, &rec, NULL, NULL, &err), GS_OK);
+    if (!a || !b || !d)
+        goto done;
+    CHECK_EQ_INT(a->status, GS_RUN_OK);
+    CHECK(same_result(a, b) && same_norm(a, b) && same_eval(a, b));
+    CHECK(a->n_norm == 3 && a->nrun_var != NULL);
+    CHECK(!same_result(a, d));
+    CHECK(a->loss[0] != d->loss[0]);
+    CHECK_NEAR(a->loss[0], d->loss[0], 1e-5, 0);
+    size_t rounded = 1, n_w = 0;
+    for (size_t l = 0; l < a->n_layers; l++) {
+        size_t per = a->fan_in[l] * a->fan_out[l] * a->n_snaps;
+        for (size_t i = 0; i < per; i++) {
+            rounded = rounded && (double)(float)a->grads[l][i] == a->grads[l][i] &&
+                      (double)(float)a->weights[l][i] == a->weights[l][i];
+            n_w += a->weights[l][i] != d->weights[l][i];
+        }
+        per /= a->n_snaps; /* step 0: the float64 draws rounded */
+        for (size_t i = 0; i < per; i++)
+            rounded = rounded && a->weights[l][i] == (double)(float)d->weights[l][i];
+    }
+    CHECK(rounded);
+    CHECK(n_w > 0);
+done:
+    gs_result_destroy(a);
+    gs_result_destroy(b);
+    gs_result_destroy(d);
+}
+
+#if defined(__x86_64__)
+/* Stored gradient entries (weights and biases, every snapshot) that are 0, subnormal
+ * (0 < |g| < tiny) and normal. */
+typedef struct {
+    size_t zero, sub, normal;
+} fpcount;
+
+static fpcount count_grads(const gs_result *r, double tiny)
+{
+    fpcount c = {0, 0, 0};
+    for (size_t l = 0; l < r->n_layers; l++) {
+        size_t per = r->fan_in[l] * r->fan_out[l] * r->n_snaps, nb = r->fan_out[l] * r->n_snaps;
+        for (size_t i = 0; i < per + nb; i++) {
+            double g = fabs(i < per ? r->grads[l][i] : r->bgrads[l][i - per]);
+            c.zero += g == 0.0;
+            c.sub += g > 0.0 && g < tiny;
+            c.normal += g >= tiny;
+        }
+    }
+    return c;
+}
+
+/* A run whose gradients underflow: linear, W ~ N(0, s^2) (normal_std) with biases 0, depth 2,
+ * so that a_2 ~ s^2 |x| and dW_l ~ s^2 |delta| |x| fall around the smallest normal number of the
+ * precision (s = 1e-154 for float64, 1e-19 for float32: about half of them subnormal). */
+static gs_result *underflow_run(int dtype, int ftz, int64_t steps, gs_status want)
+{
+    gs_run run = make_run(3);
+    run.cfg.data_samples = 64;
+    run.cfg.depth = 2;
+    run.cfg.width = 8;
+    run.cfg.activation = GS_ACT_LINEAR;
+    run.cfg.init = GS_INIT_NORMAL_STD;
+    run.cfg.sigma_w = dtype == GS_DTYPE_FLOAT64 ? 1e-154 : 1e-19;
+    run.cfg.loss = GS_LOSS_MSE;
+    run.cfg.batch = 0;
+    run.cfg.steps = steps;
+    run.cfg.dtype = dtype;
+    run.cfg.ftz = ftz;
+    static int64_t two[] = {0, 1};
+    gs_record rec = make_record(1);
+    rec.grad_steps = two;
+    rec.n_grad_steps = 2;
+    gs_result *res = NULL;
+    CHECK_EQ_INT(gs_train_run(&res, &run, &rec, NULL, NULL, NULL), want);
+    return res;
+}
+
+/* train.ftz: with it the stored gradients hold no subnormal number (0 or >= the smallest normal),
+ * without it some are subnormal, also when the caller had set FTZ/DAZ (the run clears them), and
+ * MXCSR's control bits are as before after every run, an error included. The GEMMs run on this
+ * thread (MXCSR is per thread). */
+static void flush_to_zero(void)
+{
+    int threads = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    const unsigned ctl = ~0x3fu, ftz_daz = 0x8040u; /* without the sticky exception flags */
+    unsigned csr = _mm_getcsr();
+    CHECK((csr & ftz_daz) == 0);
+    for (int dtype = 0; dtype < GS_DTYPE__COUNT; dtype++) {
+        double tiny = dtype == GS_DTYPE_FLOAT64 ? DBL_MIN : (double)FLT_MIN;
+        gs_result *off = underflow_run(dtype, 0, 2, GS_OK);
+        CHECK((_mm_getcsr() & ctl) == (csr & ctl));
+        gs_result *on = underflow_run(dtype, 1, 2, GS_OK);
+        CHECK((_mm_getcsr() & ctl) == (csr & ctl));
+        _mm_setcsr(csr | ftz_daz);
+        gs_result *off2 = underflow_run(dtype, 0, 2, GS_OK);
+        CHECK((_mm_getcsr() & ctl) == ((csr | ftz_daz) & ctl));
+        _mm_setcsr(csr);
+        if (off && on && off2) {
+            fpcount a = count_grads(off, tiny), b = count_grads(on, tiny);
+            CHECK(a.sub > 10 && a.normal > 10);
+            CHECK(b.sub == 0 && b.zero > a.zero && b.normal > 0);
+            CHECK(same_result(off, off2));
+            CHECK(off->status == GS_RUN_OK && on->status == GS_RUN_OK);
+        }
+        gs_result_destroy(off);
+        gs_result_destroy(on);
+        gs_result_destroy(off2);
+    }
+    CHECK(underflow_run(GS_DTYPE_FLOAT64, 1, 0, GS_EINVAL) == NULL); /* steps 0 */
+    CHECK((_mm_getcsr() & ctl) == (csr & ctl));
+    openblas_set_num_threads(threads);
+}
+#endif
+
 int main(void)
 {
     reproducible();
@@ -621,5 +781,9 @@ int main(void)
     eval_schedule();
     eval_by_hand();
     eval_excluded();
+    float32_reproducible();
+#if defined(__x86_64__)
+    flush_to_zero();
+#endif
     return CHECK_EXIT();
 }
