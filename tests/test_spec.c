@@ -984,6 +984,26 @@ static void test_width_too_long(void)
 }
 
 /* The residual sugar and blocks, batchnorm's batch rows, and the simple keys of issue 3. */
+/* Runs that differ only in precision (train.dtype, train.ftz) have their own ids but one seed;
+ * a run at the default precision keeps the seed of its id, and other keys still change it. */
+static void test_precision_seed(void)
+{
+    gs_plan *p = parse_mt("depth: 2, width: 8, sigma_w: [1, 2]",
+                          "steps: 1, dtype: [float64, float32], ftz: [false, true]", NULL, 0);
+    CHECK_EQ_INT(p->n_runs, 8);
+    for (size_t i = 0; i < p->n_runs; i++) {
+        const gs_run *r = &p->runs[i];
+        if (r->cfg.dtype == GS_DTYPE_FLOAT64 && !r->cfg.ftz)
+            CHECK(r->seed == gs_run_seed(p->master_seed, strtoull(r->id, NULL, 16)));
+        for (size_t j = 0; j < p->n_runs; j++) {
+            const gs_run *q = &p->runs[j];
+            CHECK(i == j || strcmp(r->id, q->id) != 0);
+            CHECK((r->cfg.sigma_w == q->cfg.sigma_w) == (r->seed == q->seed));
+        }
+    }
+    gs_plan_destroy(p);
+}
+
 static void test_arch_keys(void)
 {
     static const struct {
@@ -1165,6 +1185,7 @@ int main(void)
     test_width_too_long();
     check_bad(bad_layers, sizeof bad_layers / sizeof *bad_layers);
     test_arch_keys();
+    test_precision_seed();
     check_bad(bad_arch, sizeof bad_arch / sizeof *bad_arch);
     test_train_keys();
     test_snapshot_steps();

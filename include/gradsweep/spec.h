@@ -66,8 +66,10 @@ size_t gs_run_canonical(const gs_run_config *cfg, int64_t replicate, char *buf, 
 /* 64-bit FNV-1a of bytes, finished with a 64-bit mixer (splitmix64 finaliser). */
 uint64_t gs_hash64(const void *data, size_t len);
 
-/* Seed of a run: mix(master seed, run-id hash) folded to [1, 2^32 - 1] (never 0: GSL maps 0 to a
- * default seed, which would make two runs share a stream). */
+/* Seed of a run: mix(master seed, hash) folded to [1, 2^32 - 1] (never 0: GSL maps 0 to a
+ * default seed, which would make two runs share a stream). The plan passes the hash of the run's
+ * canonical text with train.dtype and train.ftz at their defaults (equal to the run-id hash for
+ * runs at the default precision), so runs differing only in precision share a seed. */
 uint64_t gs_run_seed(uint64_t master_seed, uint64_t id_hash);
 
 /* Index of the run with the given id, or (size_t)-1. */
