@@ -68,6 +68,21 @@
     X(GS_DTYPE_FLOAT32, "float32")                                                                 \
     X(GS_DTYPE_FLOAT64, "float64")
 
+/* record.level: how much per-layer detail a statistics row holds (docs/probes.md). */
+#define GS_LEVEL_LIST(X)                                                                           \
+    X(GS_LEVEL_BASIC, "basic")                                                                     \
+    X(GS_LEVEL_STANDARD, "standard")                                                               \
+    X(GS_LEVEL_FULL, "full")
+
+/* Run verdicts (docs/probes.md), in storage order; severity is gs_verdict_severity. */
+#define GS_VERDICT_LIST(X)                                                                         \
+    X(GS_VERDICT_HEALTHY, "healthy")                                                               \
+    X(GS_VERDICT_VANISHING, "vanishing")                                                           \
+    X(GS_VERDICT_EXPLODING, "exploding")                                                           \
+    X(GS_VERDICT_DIVERGED, "diverged")                                                             \
+    X(GS_VERDICT_DEAD, "dead")                                                                     \
+    X(GS_VERDICT_SATURATED, "saturated")
+
 #define GS_ENUM_DECL(e, s) e,
 typedef enum { GS_ACT_LIST(GS_ENUM_DECL) GS_ACT__COUNT } gs_act;
 typedef enum { GS_INIT_LIST(GS_ENUM_DECL) GS_INIT__COUNT } gs_init;
@@ -77,6 +92,8 @@ typedef enum { GS_SCHED_LIST(GS_ENUM_DECL) GS_SCHED__COUNT } gs_sched;
 typedef enum { GS_DATAKIND_LIST(GS_ENUM_DECL) GS_DATA__COUNT } gs_datakind;
 typedef enum { GS_DTYPE_LIST(GS_ENUM_DECL) GS_DTYPE__COUNT } gs_dtype;
 typedef enum { GS_NORM_LIST(GS_ENUM_DECL) GS_NORM__COUNT } gs_norm;
+typedef enum { GS_LEVEL_LIST(GS_ENUM_DECL) GS_LEVEL__COUNT } gs_level;
+typedef enum { GS_VERDICT_LIST(GS_ENUM_DECL) GS_VERDICT__COUNT } gs_verdict;
 #undef GS_ENUM_DECL
 
 /* Name tables, NULL-terminated, indexed by the enum: gs_act_names[GS_ACT_TANH] == "tanh". */
@@ -88,6 +105,8 @@ extern const char *const gs_sched_names[];
 extern const char *const gs_datakind_names[];
 extern const char *const gs_dtype_names[];
 extern const char *const gs_norm_names[];
+extern const char *const gs_level_names[];
+extern const char *const gs_verdict_names[];
 extern const char *const gs_bool_names[]; /* {"false", "true"}: boolean keys are 0/1 enums */
 
 #define GS_PATH_MAX 512
@@ -164,6 +183,11 @@ typedef struct {
     /* train: compute precision */
     int dtype; /* gs_dtype: precision of parameters, activations and gradients */
     int ftz;   /* 1: flush denormals to zero (FTZ + DAZ) while the run computes */
+    /* train: early stop */
+    char stop_on[GS_NAME_MAX]; /* verdicts that end the run early, canonical text: names of
+                                * gs_verdict_names in enum order joined by ",", e.g.
+                                * "diverged,dead"; "" = none (the default). Spec form
+                                * `stop_on: [dead, diverged]`. Never contains "healthy" */
 } gs_run_config;
 
 typedef enum {
@@ -234,6 +258,23 @@ typedef struct {
     int64_t grad_log;   /* {log: n}: also n log-spaced steps incl. first and last; 0 = off */
     int weights;        /* also store weights at the snapshot steps */
     int dtype;          /* gs_dtype: storage precision of tensors */
+    int level;          /* gs_level: per-layer statistics recorded in each row (default
+                         * standard; docs/probes.md lists each tier's statistics) */
+    /* record.hist: {bins, every, min, max}: log10-magnitude histograms of the entries of dL/dW_l
+     * and of dL/dh_l (the batch's back-propagated deltas) per layer */
+    int64_t hist_bins;  /* bins; 0 = no histograms (default) */
+    int64_t hist_every; /* every k steps (step % k == 0); 0 = record.every */
+    double hist_min;    /* log10 |value| of the first bin's lower edge (default -12) */
+    double hist_max;    /* log10 |value| of the last bin's upper edge (default 2); > hist_min */
+    /* Probe batch: the first probe_batch samples of the training split (data set order after
+     * the split permutation, training part), fixed for the whole run */
+    int64_t probe_batch; /* rows of the probe batch (default 32; capped at the training samples) */
+    int activations;     /* record.activations: pre-activations h_l of the probe batch at the
+                          * snapshot steps (default false) */
+    int deltas;          /* record.deltas: dL/dh_l of the probe batch at the snapshot steps */
+    int64_t jacobian_inputs; /* record.jacobian: {inputs: m}: singular values of the
+                              * input-output Jacobian for the first m probe samples at step 0
+                              * and the snapshot steps; 0 = off (default) */
 } gs_record;
 
 /* Snapshot steps of a run with `steps` steps: writes the sorted unique steps in [0, steps) into
@@ -245,5 +286,13 @@ size_t gs_record_snapshot_steps(const gs_record *rec, int64_t steps, int64_t *ou
 
 /* Number of statistics rows a run of `steps` steps records when it does not stop early. */
 int64_t gs_record_stat_rows(const gs_record *rec, int64_t steps);
+
+/* Number of histogram rows (steps with step % hist period == 0 in [0, steps)); 0 when
+ * hist_bins == 0. The period is hist_every, or every when hist_every is 0. */
+int64_t gs_record_hist_rows(const gs_record *rec, int64_t steps);
+
+/* Jacobian steps: step 0 and the snapshot steps, sorted, unique, in [0, steps); like
+ * gs_record_snapshot_steps (returns the count, writes at most cap). 0 when jacobian_inputs is 0. */
+size_t gs_record_jacobian_steps(const gs_record *rec, int64_t steps, int64_t *out, size_t cap);
 
 #endif
