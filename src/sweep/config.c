@@ -19,6 +19,8 @@ const char *const gs_datakind_names[] = {GS_DATAKIND_LIST(GS_NAME_ENTRY) NULL};
 const char *const gs_dtype_names[] = {GS_DTYPE_LIST(GS_NAME_ENTRY) NULL};
 const char *const gs_norm_names[] = {GS_NORM_LIST(GS_NAME_ENTRY) NULL};
 #undef GS_NAME_ENTRY
+const char *const gs_level_names[] = {GS_LEVEL_LIST(GS_NAME_ENTRY) NULL};
+const char *const gs_verdict_names[] = {GS_VERDICT_LIST(GS_NAME_ENTRY) NULL};
 const char *const gs_bool_names[] = {"false", "true", NULL};
 
 #define OFF(f) offsetof(gs_run_config, f), sizeof(((gs_run_config *)0)->f)
@@ -372,4 +374,34 @@ int64_t gs_record_stat_rows(const gs_record *rec, int64_t steps)
 {
     int64_t every = rec->every > 0 ? rec->every : 1;
     return (steps + every - 1) / every;
+}
+
+int64_t gs_record_hist_rows(const gs_record *rec, int64_t steps)
+{
+    if (rec->hist_bins <= 0 || steps <= 0)
+        return 0;
+    int64_t every = rec->hist_every > 0 ? rec->hist_every : rec->every > 0 ? rec->every : 1;
+    return (steps + every - 1) / every;
+}
+
+size_t gs_record_jacobian_steps(const gs_record *rec, int64_t steps, int64_t *out, size_t cap)
+{
+    if (rec->jacobian_inputs <= 0 || steps <= 0)
+        return 0;
+    /* The snapshot steps are sorted and unique; step 0 goes first unless it is one of them. */
+    size_t n = gs_record_snapshot_steps(rec, steps, NULL, 0);
+    int has0 = 0;
+    if (n > 0) {
+        int64_t first;
+        gs_record_snapshot_steps(rec, steps, &first, 1);
+        has0 = first == 0;
+    }
+    size_t extra = has0 ? 0 : 1;
+    if (out && cap > 0) {
+        if (!has0)
+            out[0] = 0;
+        if (cap > extra)
+            gs_record_snapshot_steps(rec, steps, out + extra, cap - extra);
+    }
+    return n + extra;
 }
