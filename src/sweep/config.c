@@ -18,9 +18,9 @@ const char *const gs_sched_names[] = {GS_SCHED_LIST(GS_NAME_ENTRY) NULL};
 const char *const gs_datakind_names[] = {GS_DATAKIND_LIST(GS_NAME_ENTRY) NULL};
 const char *const gs_dtype_names[] = {GS_DTYPE_LIST(GS_NAME_ENTRY) NULL};
 const char *const gs_norm_names[] = {GS_NORM_LIST(GS_NAME_ENTRY) NULL};
-#undef GS_NAME_ENTRY
 const char *const gs_level_names[] = {GS_LEVEL_LIST(GS_NAME_ENTRY) NULL};
 const char *const gs_verdict_names[] = {GS_VERDICT_LIST(GS_NAME_ENTRY) NULL};
+#undef GS_NAME_ENTRY
 const char *const gs_bool_names[] = {"false", "true", NULL};
 
 #define OFF(f) offsetof(gs_run_config, f), sizeof(((gs_run_config *)0)->f)
