@@ -255,6 +255,39 @@ static void jacobian_depth0(void)
     gsl_rng_free(rng);
 }
 
+/* A forward pass that overflows gives a J of NaNs (relu's f'(NaN) = 0 must not hide it) and NaN
+ * singular values; a NaN weight does too. */
+static void diverged(void)
+{
+    gs_run_config cfg;
+    jac_config(&cfg, GS_ACT_RELU, GS_NORM_NONE, 0, 1, 0);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 9);
+    for (int c = 0; c < 2; c++) {
+        gs_net *net = NULL;
+        CHECK_EQ_INT(gs_net_create(&net, &cfg, 5, 3, 1, NULL), GS_OK);
+        double *work = net ? malloc(gs_net_jacobian_work(net) * sizeof *work) : NULL;
+        double x[5] = {1, 2, 3, 4, 5}, J[15], sv[3], sw[9];
+        if (!net || !work) {
+            CHECK(0);
+        } else {
+            CHECK_EQ_INT(gs_net_init(net, &cfg, rng, NULL), GS_OK);
+            for (size_t j = 0; j < 5; j++) /* row 0 of W_0 overflows, or one entry is NaN */
+                net->w[0][j] = c ? (j == 2 ? (double)NAN : net->w[0][j]) : 1e308;
+            gs_net_jacobian(net, x, J, work);
+            int all_nan = 1;
+            for (size_t i = 0; i < 15; i++)
+                all_nan = all_nan && isnan(J[i]);
+            CHECK(all_nan);
+            gs_jacobian_svals(J, 3, 5, sv, sw);
+            CHECK(isnan(sv[0]) && isnan(sv[1]) && isnan(sv[2]));
+        }
+        free(work);
+        gs_net_destroy(net);
+    }
+    gsl_rng_free(rng);
+}
+
 /* Dynamical isometry: a deep linear net of orthogonal layers has J = sigma_w^L Q, every singular
  * value sigma_w^L, in forward mode (16 -> 16) and in reverse mode (16 -> 8, J J^T = I scaled). */
 static void isometry(void)
@@ -490,6 +523,7 @@ int main(void)
 {
     jacobian_fd();
     jacobian_depth0();
+    diverged();
     isometry();
     svd_known();
     svd_random();

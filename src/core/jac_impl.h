@@ -202,9 +202,18 @@ static void S(jac_reverse)(const NET *net, double *J, jac_layout w)
 
 void P(jacobian)(NET *net, const R *x, double *J, double *work)
 {
+    size_t L = net->n_layers;
     P(forward_eval)(net, x, 1);
+    /* A diverged forward (NaN or Inf output) has no meaningful Jacobian, and a relu, whose f' is
+     * 0 at NaN, could hide it: NaNs, as the spectrum probe expects. */
+    for (size_t i = 0; i < net->n[L]; i++)
+        if (!isfinite(net->h[L - 1][i])) {
+            for (size_t j = 0; j < net->n[L] * net->n[0]; j++)
+                J[j] = (double)NAN;
+            return;
+        }
     jac_layout w = S(layout)(net, work);
-    if (net->n[0] <= net->n[net->n_layers])
+    if (net->n[0] <= net->n[L])
         S(jac_forward)(net, J, w);
     else
         S(jac_reverse)(net, J, w);
