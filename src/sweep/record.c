@@ -377,8 +377,9 @@ gs_status gs_draft_check_record(gs_draft *d)
         r->n_grad_steps = j;
     }
     if (r->hist_bins == 0 && d->src_hist_part.set)
-        return gs_draft_fail(d, d->src_hist_part.line, d->src_hist_part.ovr, "record.hist.bins",
-                             "required key missing: histograms are off without bins");
+        return gs_draft_fail(d, d->src_hist_part.line, d->src_hist_part.ovr, NULL,
+                             "record.hist.bins: required key missing: histograms are off "
+                             "without bins");
     if (r->hist_bins > 0 && !(r->hist_min < r->hist_max))
         return gs_draft_fail(d, d->src_hist.line, d->src_hist.ovr, "record.hist",
                              "min (%g) must be less than max (%g)", r->hist_min, r->hist_max);
