@@ -486,10 +486,12 @@ static void print_output_budget(const gs_plan *plan, const gs_budget *b, double 
            "%s largest (run %s: %s)\n",
            tb, sb, mb, lb, plan->runs[big - b].id, parts);
     size_t worst, n_over = over_limit(b, plan->n_runs, limit, &worst);
-    if (n_over > 0)
+    if (n_over > 0) {
+        human(b[worst].total, "B", lb, sizeof lb);
         printf("over the limit:    %zu runs above --max-output %s, the largest run %s (%s); "
                "gradsweep run refuses them unless --force-output\n",
                n_over, lim, plan->runs[worst].id, lb);
+    }
     free(order);
 }
 
