@@ -81,6 +81,8 @@ static void point_homogeneous(int act, double alpha, double sw, double sb, gs_th
 {
     double sp = 1.0, sm = act == GS_ACT_LINEAR ? 1.0 : act == GS_ACT_RELU ? 0.0 : alpha;
     double chi = sw * sw * 0.5 * (sp * sp + sm * sm);
+    if (fabs(chi - 1.0) <= 4.0 * DBL_EPSILON)
+        chi = 1.0; /* sigma_w = sqrt(2) in double is critical relu, not 4e-16 off it */
     t->chi1 = chi;
     if (chi < 1.0)
         t->q_star = sb * sb / (1.0 - chi);
@@ -480,7 +482,7 @@ gs_status gs_theory_critical(int act, double alpha, double sigma_b, double *sigm
         return st;
     if (is_homogeneous(act)) { /* chi1 = sigma_w^2 (sp^2 + sm^2) / 2 for every q */
         double sm = act == GS_ACT_LINEAR ? 1.0 : act == GS_ACT_RELU ? 0.0 : alpha;
-        *sigma_w = 1.0 / sqrt(0.5 * (1.0 + sm * sm));
+        *sigma_w = sqrt(2.0 / (1.0 + sm * sm));
         return GS_OK;
     }
     st = critical_quad(act, alpha, sigma_b, sigma_w, err);
