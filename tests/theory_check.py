@@ -182,7 +182,8 @@ POINTS = [  # activation, alpha, sigma_w, sigma_b
     ("relu", 0, 1.2, 0.3), ("relu", 0, 1.6, 0.1), ("leaky_relu", 0.2, 1.3, 0.2),
     ("gelu", 0, 1.5, 0.1), ("gelu", 0, 1.6, 0.0), ("elu", 1.0, 1.2, 0.1), ("elu", 0.5, 1.3, 0.2),
     ("selu", 0, 0.9, 0.3), ("softplus", 0, 1.3, 0.2), ("swish", 0, 1.5, 0.3),
-    ("softsign", 0, 3.0, 0.5), ("hard_tanh", 0, 3.0, 0.1), ("hard_tanh", 0, 0.9, 0.5),
+    ("softsign", 0, 3.0, 0.5), ("softsign", 0, 20.0, 3.0), ("hard_tanh", 0, 3.0, 0.1),
+    ("hard_tanh", 0, 0.9, 0.5), ("hard_tanh", 0, 20.0, 50.0),  # c* near 1 at q* = 2896
 ]
 
 

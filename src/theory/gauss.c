@@ -25,20 +25,17 @@ gs_status th_ctx_init(th_ctx *c, int act, double alpha, gs_error *err)
     /* Where f' jumps (or, for elu with alpha != 1 and selu, f' is continuous but f'' jumps):
      * splitting there keeps every piece smooth, so Gauss-Kronrod converges geometrically. */
     c->n_kinks = 0;
-    switch (act) {
-    case GS_ACT_RELU:
-    case GS_ACT_LEAKY_RELU:
-    case GS_ACT_ELU:
-    case GS_ACT_SELU:
-    case GS_ACT_SOFTSIGN: /* f'' jumps at 0 */
-        c->kinks[c->n_kinks++] = 0.0;
-        break;
-    case GS_ACT_HARD_TANH:
+    if (act == GS_ACT_HARD_TANH) {
         c->kinks[c->n_kinks++] = -1.0;
         c->kinks[c->n_kinks++] = 1.0;
-        break;
-    default:
-        break;
+    } else {
+        /* relu, leaky_relu, elu, selu: f' jumps at 0; softsign: f'' does. Every kind changes
+         * on a scale of 1 around 0 (sigmoid(s z) is a step of width 1 / s, sigmoid'(s z) a
+         * bump): breakpoints at 0 and +-4 let the bisection find those features however
+         * narrow they are in z, starting from the ends of intervals. */
+        c->kinks[c->n_kinks++] = -4.0;
+        c->kinks[c->n_kinks++] = 0.0;
+        c->kinks[c->n_kinks++] = 4.0;
     }
     c->ws_out = gsl_integration_workspace_alloc(TH_LIMIT);
     c->ws_in = gsl_integration_workspace_alloc(TH_LIMIT);
@@ -75,7 +72,7 @@ static double phi(double z)
 }
 
 /* The breakpoints of an integral over z of g(m + s z): -ZMAX, the kinks (x - m) / s inside,
- * ZMAX (increasing, as qagp needs). Returns their count (2..4). */
+ * ZMAX (increasing, as qagp needs). Returns their count (2..TH_KINKS + 2). */
 static size_t breakpoints(const th_ctx *c, double m, double s, double *pts)
 {
     size_t n = 0;
@@ -120,7 +117,7 @@ static gs_status mean1_ws(const th_ctx *c, gsl_integration_workspace *ws, int fn
     }
     one_par o = {c, fn, pw, m, s};
     gsl_function F = {one_integrand, &o};
-    double pts[4], res = 0.0, abserr = 0.0;
+    double pts[TH_KINKS + 2], res = 0.0, abserr = 0.0;
     size_t n = breakpoints(c, m, s, pts);
     int st = gsl_integration_qagp(&F, pts, n, epsabs, c->tol, TH_LIMIT, ws, &res, &abserr);
     if (!quad_ok(st, res, abserr, epsabs, c->tol))
@@ -178,7 +175,7 @@ gs_status th_mean2(th_ctx *c, int fn, double q, double rho, double scale, double
      * small: the same breakpoints in w. */
     two_par t = {c, fn, a, b, c->tol * scale, GS_OK, err};
     gsl_function F = {two_integrand, &t};
-    double pts[4], res = 0.0, abserr = 0.0, epsabs = c->tol * scale * scale;
+    double pts[TH_KINKS + 2], res = 0.0, abserr = 0.0, epsabs = c->tol * scale * scale;
     size_t n = breakpoints(c, 0.0, a, pts);
     int st = gsl_integration_qagp(&F, pts, n, epsabs, c->tol, TH_LIMIT, c->ws_out, &res, &abserr);
     if (t.st != GS_OK)

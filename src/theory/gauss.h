@@ -18,14 +18,17 @@
 /* Nodes of the cheap product rule of th_mean2_gh. */
 #define TH_GH_N 64
 
+/* Most breakpoints per integral. */
+#define TH_KINKS 3
+
 enum { TH_F = 0, TH_DF = 1 }; /* which function of the activation: f or f' */
 
 typedef struct {
     int act;      /* gs_act */
     double alpha; /* its parameter */
     double tol;   /* relative (and, scaled, absolute) tolerance of each quadrature */
-    int n_kinks;  /* points where f or f' is not smooth (x coordinates) */
-    double kinks[2];
+    int n_kinks;  /* breakpoints in x: where f or f' is not smooth, or 0 */
+    double kinks[TH_KINKS];
     gsl_integration_workspace *ws_out, *ws_in; /* outer and inner (nested) integrals */
     gsl_integration_fixed_workspace *gh;       /* TH_GH_N-point Gauss-Hermite rule */
 } th_ctx;

@@ -253,17 +253,20 @@ static void cmap_gh(const cpar *p, double rho, double *map, double *slope)
 }
 
 /* One safeguarded Newton step for g(rho) = map - rho = 0 inside the bracket [lo, hi]
- * (g(lo) >= 0 >= g(hi)), which it narrows; returns the next iterate. */
+ * (lo <= c* <= hi), which it narrows; returns the next iterate. g is convex with g(c*) = 0 =
+ * g(1), so where g' = slope - 1 >= 0 rho is past the minimum of g and right of c*, whatever the
+ * sign of a g near 1 that is below the quadrature's resolution; there it bisects. Where
+ * g' < 0 the tangent's root lies left of c* (convexity) and Newton climbs from there. */
 static double newton_step(double rho, double map, double slope, double *lo, double *hi)
 {
-    double g = map - rho;
-    if (g >= 0.0)
-        *lo = rho;
-    if (g <= 0.0)
+    double g = map - rho, next;
+    if (slope >= 1.0 || g < 0.0)
         *hi = rho;
-    double next = slope < 1.0 ? rho - g / (slope - 1.0) : *lo;
-    if (!(next > *lo && next < *hi))
-        next = g == 0.0 ? rho : 0.5 * (*lo + *hi);
+    else
+        *lo = rho;
+    next = slope < 1.0 ? rho - g / (slope - 1.0) : 0.5 * (*lo + *hi);
+    if (!(next >= *lo && next <= *hi))
+        next = 0.5 * (*lo + *hi);
     return next;
 }
 
@@ -312,10 +315,15 @@ static gs_status cstar_quad(th_ctx *c, double sw, double sb, double qs, double c
                 cmap_gh(&p, rho, &m0, &s0);
                 cmap_gh(&p, next, &m1, &s1);
                 t->chi_c = slope + (s1 - s0);
-                return GS_OK;
+            } else { /* the model is poor here */
+                st = th_mean2(c, TH_DF, qs, next, p.sdf, &edf, err);
+                t->chi_c = p.sw2 * edf;
             }
-            st = th_mean2(c, TH_DF, qs, next, p.sdf, &edf, err); /* the model is poor here */
-            t->chi_c = p.sw2 * edf;
+            if (st == GS_OK && !(t->chi_c < 1.0)) /* not a stable fixed point: a bug */
+                st = gs_error_set(err, GS_EINVAL,
+                                  "c-map: Newton's method ended at rho = %.17g with slope "
+                                  "%.17g >= 1",
+                                  next, t->chi_c);
             return st;
         }
         rho = next;
