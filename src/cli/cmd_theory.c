@@ -266,6 +266,12 @@ static double act_alpha(int act, int have_alpha, double alpha)
     return gs_act_alpha(&cfg);
 }
 
+/* A library message without its "theory: " (the CLI's prefix says it). */
+static const char *msg_body(const char *msg)
+{
+    return strncmp(msg, "theory: ", 8) == 0 ? msg + 8 : msg;
+}
+
 static void print_num(int csv, double x)
 {
     if (csv)
@@ -292,7 +298,7 @@ static int run_points(const opts *o, const int *acts, size_t n_acts, const dlist
                 gs_status st = gs_theory_point(acts[a], al, sw->v[i], sb->v[j], &t, &err);
                 if (st != GS_OK) {
                     fflush(stdout);
-                    fprintf(stderr, "gradsweep theory: %s\n", err.msg);
+                    fprintf(stderr, "gradsweep theory: %s\n", msg_body(err.msg));
                     return gs_status_exit_code(st);
                 }
                 printf(o->csv ? "%s" : "%-10s", gs_act_names[acts[a]]);
@@ -320,7 +326,7 @@ static int run_critical(const opts *o, const int *acts, size_t n_acts, const dli
                 st = gs_theory_point(acts[a], al, sw, sb->v[j], &t, &err);
             if (st != GS_OK) {
                 fflush(stdout);
-                fprintf(stderr, "gradsweep theory: note: %s\n", err.msg);
+                fprintf(stderr, "gradsweep theory: note: %s\n", msg_body(err.msg));
             }
             printf(o->csv ? "%s" : "%-10s", gs_act_names[acts[a]]);
             print_num(o->csv, sb->v[j]);
