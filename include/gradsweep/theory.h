@@ -19,8 +19,8 @@
 #include "gradsweep/status.h"
 
 typedef struct {
-    double q_star;     /* +Inf when the q-map has no finite fixed point */
-    double chi1;       /* when q* = +Inf: the limit of chi1 as q -> Inf */
+    double q_star; /* +Inf when the q-map has no finite fixed point */
+    double chi1;   /* when q* = +Inf: the limit of chi1 as q -> Inf */
     double xi_grad;
     double c_star;
     double chi_c;
@@ -41,8 +41,7 @@ gs_status gs_theory_point(int act, double alpha, double sigma_w, double sigma_b,
 /* The sigma_w at which chi1 = 1 for the given sigma_b (the order-to-chaos line), or GS_EINVAL
  * (sigma_w NaN) when chi1 = 1 has no solution in [0.001, 100] or chi1 jumps across 1 there
  * (gelu, swish with sigma_b = 0). */
-gs_status gs_theory_critical(int act, double alpha, double sigma_b, double *sigma_w,
-                             gs_error *err);
+gs_status gs_theory_critical(int act, double alpha, double sigma_b, double *sigma_w, gs_error *err);
 
 /* The theory for a run config: the effective (sigma_w, sigma_b) of its hidden layers
  * (sigma_w^2 = fan_in Var(W_ij) of hidden layer 2, or layer 1 for depth 1, for the config's
