@@ -65,7 +65,7 @@ static void test_closed_forms(void)
     CHECK_NEAR(t.q_star, 0.09 / (1.0 - 0.72), 1e-15, 0);
     CHECK_NEAR(t.chi1, 0.72, 1e-15, 0);
     CHECK_NEAR(t.xi_grad, -1.0 / log(0.72), 1e-15, 0);
-    CHECK_NEAR(t.pred_slope, 0.5 * log(0.72), 1e-15, 0);
+    CHECK_NEAR(t.pred_slope, -0.5 * log(0.72), 1e-15, 0);
     CHECK(t.c_star == 1.0 && t.chi_c == t.chi1 && t.xi_c == t.xi_grad);
     t = point(GS_ACT_RELU, 0, 1.6, 0.3); /* sigma_w^2 > 2: q grows without bound */
     CHECK(isinf(t.q_star) && t.q_star > 0);
@@ -154,7 +154,7 @@ static void test_phases(void)
     for (size_t i = 0; i < sizeof acts / sizeof *acts; i++) {
         gs_theory t = point(acts[i], 0, 0.9, 0.3);
         CHECK(t.chi1 < 1.0 && t.c_star == 1.0 && t.chi_c == t.chi1 && t.xi_c == t.xi_grad);
-        CHECK(t.xi_grad > 0.0 && t.pred_slope < 0.0);
+        CHECK(t.xi_grad > 0.0 && t.pred_slope > 0.0);
     }
     /* chaotic: c* < 1 at the fixed point of the c-map, chi_c its slope */
     check_fixed_points(GS_ACT_TANH, 0, 2.5, 0.3);

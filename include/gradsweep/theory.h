@@ -9,8 +9,9 @@
  *   c*           fixed point of the correlation map for two inputs at q*
  *   chi_c        sigma_w^2 E[f'(u1) f'(u2)] at c*; xi_c = -1 / ln chi_c (correlation depth
  *                scale, +Inf at chi_c = 1)
- *   pred_slope   0.5 ln chi1: the predicted change of ln ||delta_l|| per layer going backwards
- *                (l + 1 -> l); the measured delta_slope is taken forwards, ~ -pred_slope
+ *   pred_slope   -0.5 ln chi1: the predicted slope of ln ||delta_l|| against the layer index l
+ *                (input to output), the orientation of the measured delta_slope: a vanishing
+ *                gradient (chi1 < 1) grows toward the output, so pred_slope > 0
  * All of it in docs/theory.md. Pure computation: no I/O, no allocation visible to callers. */
 #ifndef GRADSWEEP_THEORY_H
 #define GRADSWEEP_THEORY_H

@@ -33,7 +33,7 @@ static void usage(FILE *f)
             "  xi_grad     -1 / ln chi1, the gradient depth scale (negative: growth)\n"
             "  c_star      stable fixed point of the correlation map (1: ordered phase)\n"
             "  chi_c       slope of the correlation map at c_star; xi_c = -1 / ln chi_c\n"
-            "  pred_slope  0.5 ln chi1, the predicted slope of ln |delta_l| per layer\n"
+            "  pred_slope  -0.5 ln chi1, the predicted slope of ln |delta_l| against l\n"
             "The second form prints the critical line: for each sigma_b the sigma_w with chi1 = 1\n"
             "(nan, with a note on stderr, where there is none) and q* there.\n"
             "\n"

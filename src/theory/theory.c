@@ -58,7 +58,7 @@ static void finish(gs_theory *t)
 {
     t->xi_grad = depth_scale(t->chi1);
     t->xi_c = depth_scale(t->chi_c);
-    t->pred_slope = 0.5 * log(t->chi1);
+    t->pred_slope = 0.0 - 0.5 * log(t->chi1); /* 0, not -0, at chi1 = 1 */
 }
 
 /* The correlation map in the q -> 0 or q -> Inf limit, where f acts as the homogeneous
