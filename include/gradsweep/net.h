@@ -22,6 +22,10 @@
 #include "gradsweep/config.h"
 #include "gradsweep/status.h"
 
+/* The backward hook of the probes (src/core/probe.h): what back-propagation reports besides the
+ * gradients. Private to the core. */
+struct gs_net_probe;
+
 #define GS_NET_STRUCT(NAME, R)                                                                     \
     typedef struct {                                                                               \
         size_t n_layers;  /* L = depth + 1 */                                                      \
@@ -56,7 +60,8 @@
         int bias;       /* 1 with bias vectors */                                                  \
         int norm;       /* gs_norm */                                                              \
         R norm_eps, norm_momentum;                                                                 \
-        R res_alpha; /* residual branch scale */                                                   \
+        R res_alpha;                /* residual branch scale */                                    \
+        struct gs_net_probe *probe; /* backward reports delta norms etc. through it; NULL: off */  \
     } NAME;
 GS_NET_STRUCT(gs_net, double)
 GS_NET_STRUCT(gs_netf, float)

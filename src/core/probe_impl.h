@@ -1,0 +1,116 @@
+/* Template body of the per-precision probes, included by probe.c once per compute precision with
+ *   R the real type, NET the net type, S(n) the public name suffix (n##_d or n##_f), NORM the
+ *   float64 norm of an R vector.
+ * Every statistic accumulates in double from the R values. No include guard: included twice. */
+
+void S(gs_probe_hist_add)(const gs_probe_hist *h, const R *v, size_t n, int64_t *counts,
+                          int64_t *out)
+{
+    for (size_t i = 0; i < n; i++)
+        hist_one(h, (double)v[i], counts, out);
+}
+
+/* One hidden layer's unit health: dead fraction over units, saturated fraction over entries. */
+static void S(health)(const R *h, size_t B, size_t n, const gs_probe_act *pa, unsigned char *alive,
+                      double *dead, double *sat)
+{
+    *dead = *sat = (double)NAN;
+    if (pa->dead) {
+        memset(alive, 0, n);
+        for (size_t i = 0; i < B; i++)
+            for (size_t j = 0; j < n; j++)
+                alive[j] |= !(h[i * n + j] <= (R)0); /* NaN counts as alive */
+        size_t c = 0;
+        for (size_t j = 0; j < n; j++)
+            c += !alive[j];
+        *dead = (double)c / (double)n;
+    }
+    if (pa->sat) {
+        size_t c = 0;
+        double t = pa->sat_t;
+        for (size_t i = 0; i < B * n; i++) {
+            double a = fabs((double)h[i]);
+            c += pa->sat_incl ? a >= t : a > t;
+        }
+        *sat = (double)c / (double)(B * n);
+    }
+}
+
+/* Mean of v^2 over m values. */
+static double S(mean_sq)(const R *v, size_t m)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < m; i++)
+        s += (double)v[i] * (double)v[i];
+    return s / (double)m;
+}
+
+/* Mean and population standard deviation of m values, shifted by the first value so that a large
+ * mean does not cancel the variance: var = E[(v - v0)^2] - (E[v - v0])^2. */
+static void S(mean_std)(const R *v, size_t m, double *mean, double *std)
+{
+    double v0 = (double)v[0], s1 = 0.0, s2 = 0.0;
+    for (size_t i = 0; i < m; i++) {
+        double d = (double)v[i] - v0;
+        s1 += d;
+        s2 += d * d;
+    }
+    double m1 = s1 / (double)m, var = s2 / (double)m - m1 * m1;
+    *mean = v0 + m1;
+    *std = sqrt(var > 0.0 ? var : 0.0);
+    if (isnan(var))
+        *std = var;
+}
+
+void S(gs_probe_forward)(const NET *net, size_t B, const gs_probe_act *pa, unsigned char *alive,
+                         double *q, double *dead, double *sat, double *amean, double *astd)
+{
+    size_t L = net->n_layers;
+    for (size_t l = 0; l < L; l++) {
+        size_t n = net->n[l + 1];
+        q[l] = S(mean_sq)(net->h[l], B * n);
+        if (l + 1 == L)
+            break;
+        S(health)(net->h[l], B, n, pa, alive, dead + l, sat + l);
+        if (amean)
+            S(mean_std)(net->a[l], B * n, amean + l, astd + l);
+    }
+}
+
+void S(gs_probe_grads)(const NET *net, double *mean_abs, double *max_abs, double *bnorm)
+{
+    for (size_t l = 0; l < net->n_layers; l++) {
+        size_t m = net->n[l] * net->n[l + 1];
+        const R *g = net->dw[l];
+        double s = 0.0, mx = 0.0;
+        for (size_t i = 0; i < m; i++) {
+            double a = fabs((double)g[i]);
+            s += a;
+            mx = a > mx || isnan(a) ? a : mx;
+            if (isnan(mx))
+                break;
+        }
+        mean_abs[l] = isnan(mx) ? mx : s / (double)m;
+        max_abs[l] = mx;
+        if (bnorm)
+            bnorm[l] = NORM(net->db[l], net->n[l + 1]);
+    }
+}
+
+void S(gs_probe_wdist)(const NET *net, const R *ref, double *dist, double *norm, int of_ref)
+{
+    const R *r = ref;
+    for (size_t l = 0; l < net->n_layers; l++) {
+        size_t m = net->n[l] * net->n[l + 1];
+        const R *w = net->w[l];
+        double s = 0.0;
+        for (size_t i = 0; i < m; i++) {
+            double d = (double)w[i] - (double)r[i];
+            s += d * d;
+        }
+        dist[l] = sqrt(s);
+        if (norm)
+            norm[l] = NORM(of_ref ? r : w, m);
+        r += m;
+    }
+}
