@@ -674,6 +674,7 @@ static void invariance(int dtype, int norm)
     rich.hist_every = 2;
     rich.activations = rich.deltas = 1;
     rich.probe_batch = 20; /* more rows than the batch: the net is sized for it */
+    rich.jacobian_inputs = 3;
     gs_record mid = base;
     mid.level = GS_LEVEL_STANDARD;
     gs_result *a = train(&run, &base, NULL), *b = train(&run, &rich, NULL),
@@ -710,6 +711,7 @@ static void invariance(int dtype, int norm)
         CHECK(same_layers(a->ngrad_scale, x->ngrad_scale, H, nb, 1, S));
     }
     CHECK(b->probe_h && b->probe_delta && b->n_hist == 6 && b->pe_grad_var);
+    CHECK(b->n_jac == 3 && b->jac_inputs == 3 && isfinite(b->jac_max[8]));
 done:
     gs_result_destroy(a);
     gs_result_destroy(b);
@@ -978,6 +980,126 @@ static void unplanned_row(void)
     gs_result_destroy(b);
 }
 
+/* ---- the Jacobian spectrum ---- */
+
+/* A deep linear net with orthogonal weights (sigma_w = 1, equal widths) is an isometry. */
+static void jacobian_isometry(void)
+{
+    gs_run run = tiny_run(31, GS_ACT_LINEAR, GS_DTYPE_FLOAT64);
+    run.cfg.data_dim = 4;
+    run.cfg.data_classes = 4;
+    run.cfg.data_samples = 8;
+    run.cfg.depth = 6;
+    run.cfg.width = 4;
+    run.cfg.init = GS_INIT_ORTHOGONAL;
+    run.cfg.sigma_w = 1.0;
+    gs_record rec = rec_of(GS_LEVEL_BASIC);
+    int64_t steps[] = {2};
+    rec.grad_steps = steps;
+    rec.n_grad_steps = 1;
+    rec.jacobian_inputs = 5;
+    gs_result *res = train(&run, &rec, NULL);
+    if (!res)
+        return;
+    CHECK_EQ_INT(res->cap_jac, 2);
+    CHECK_EQ_INT(res->n_jac, 2);
+    CHECK_EQ_INT(res->jac_step[0], 0);
+    CHECK_EQ_INT(res->jac_step[1], 2);
+    CHECK_EQ_INT(res->jac_inputs, 5);
+    CHECK_EQ_INT(res->jac_rank, 4);
+    CHECK_EQ_INT(res->probe_rows, 8);
+    CHECK(res->probe_h == NULL && res->probe_delta == NULL);
+    for (size_t i = 0; i < 5; i++) {
+        for (size_t k = 0; k < 4; k++)
+            CHECK_NEAR(res->jac_sv[i * 4 + k], 1.0, 1e-12, 0.0);
+        CHECK_NEAR(res->jac_mean_sq[i], 1.0, 1e-12, 0.0);
+        CHECK_NEAR(res->jac_max[i], 1.0, 1e-12, 0.0);
+        CHECK(res->jac_sv[(5 + i) * 4] != 1.0); /* training moved the weights off isometry */
+    }
+    gs_result_destroy(res);
+}
+
+/* Largest singular value of J [k][n] (k, n <= 4) by power iteration on J^T J. */
+static double sv_max(const double *J, size_t k, size_t n)
+{
+    double v[4] = {1, 0.5, 0.25, 0.125}, u[4], lam = 0.0;
+    for (int it = 0; it < 2000; it++) {
+        for (size_t a = 0; a < k; a++) {
+            u[a] = 0.0;
+            for (size_t b = 0; b < n; b++)
+                u[a] += J[a * n + b] * v[b];
+        }
+        double nv = 0.0;
+        for (size_t b = 0; b < n; b++) {
+            v[b] = 0.0;
+            for (size_t a = 0; a < k; a++)
+                v[b] += J[a * n + b] * u[a];
+            nv += v[b] * v[b];
+        }
+        lam = sqrt(nv);
+        for (size_t b = 0; b < n; b++)
+            v[b] /= lam;
+    }
+    return sqrt(lam);
+}
+
+/* The spectrum at step 0 and after two full-batch steps against a central-difference Jacobian
+ * of the replica in evaluation mode (batchnorm: the running statistics the training passes
+ * left): sum of sigma^2 = ||J||_F^2 and the largest sigma. */
+static void jacobian_fd(void)
+{
+    gs_run run = tiny_run(33, GS_ACT_TANH, GS_DTYPE_FLOAT64);
+    run.cfg.norm = GS_NORM_BATCHNORM;
+    gs_record rec = rec_of(GS_LEVEL_BASIC);
+    int64_t steps[] = {2};
+    rec.grad_steps = steps;
+    rec.n_grad_steps = 1;
+    rec.jacobian_inputs = 2;
+    rec.activations = 1; /* a probe pass before the Jacobian changes nothing it sees */
+    gs_result *res = train(&run, &rec, NULL);
+    replica r;
+    static state s;
+    gs_optimizer *opt = NULL;
+    gs_error err;
+    CHECK(rep_make(&r, &run, 5));
+    if (!res || !r.net || gs_optimizer_create(&opt, &run.cfg, r.net->n_params, &err))
+        goto done;
+    size_t d = 3, k = 3, L = r.net->n_layers;
+    CHECK_EQ_INT(res->n_jac, 2);
+    for (size_t j = 0; j < 2; j++) {
+        if (j == 1)
+            for (int64_t t = 0; t < 2; t++) {
+                rep_pass(&r, 0, 5, &s);
+                gs_optimizer_step(opt, r.net->params, r.net->grads, gs_opt_lr(&run.cfg, t));
+            }
+        for (size_t i = 0; i < 2; i++) {
+            double J[9], x[3], f2 = 0.0, eps = 1e-5;
+            for (size_t b = 0; b < d; b++) {
+                double yp[3], ym[3];
+                memcpy(x, r.ds->x + i * d, sizeof x);
+                x[b] += eps;
+                gs_net_forward_eval(r.net, x, 1);
+                memcpy(yp, r.net->h[L - 1], sizeof yp);
+                x[b] -= 2 * eps;
+                gs_net_forward_eval(r.net, x, 1);
+                memcpy(ym, r.net->h[L - 1], sizeof ym);
+                for (size_t a = 0; a < k; a++) {
+                    J[a * d + b] = (yp[a] - ym[a]) / (2 * eps);
+                    f2 += J[a * d + b] * J[a * d + b];
+                }
+            }
+            size_t slot = j * 2 + i;
+            CHECK_NEAR(res->jac_mean_sq[slot] * 3.0, f2, 1e-6, 1e-12);
+            CHECK_NEAR(res->jac_max[slot], sv_max(J, k, d), 1e-6, 1e-12);
+            CHECK(res->jac_max[slot] == res->jac_sv[slot * 3]);
+        }
+    }
+done:
+    gs_optimizer_destroy(opt);
+    rep_free(&r);
+    gs_result_destroy(res);
+}
+
 /* ---- tiers, options and bad input ---- */
 
 static void tiers(void)
@@ -1153,5 +1275,7 @@ int main(void)
     tiers();
     bad_input();
     hook_net();
+    jacobian_isometry();
+    jacobian_fd();
     return CHECK_EXIT();
 }

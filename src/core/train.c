@@ -21,6 +21,7 @@
 
 #include "core/probe.h"
 #include "core/train_int.h"
+#include "gradsweep/jacobian.h"
 #include "gradsweep/net.h"
 #include "gradsweep/opt.h"
 #include "gradsweep/train.h"
@@ -77,6 +78,8 @@ typedef struct {
     size_t *pidx;         /* [P] their sample indices */
     int32_t *lp;          /* [P] their labels (label data) */
     double **cap;         /* [L] capture destinations of the probe pass */
+    double *jac, *jwork;  /* [d_out][d_in] a Jacobian and gs_net*_jacobian's workspace */
+    double *swork;        /* gs_jacobian_svals's workspace */
     work_d d;             /* train.dtype float64 */
     work_f f;             /* train.dtype float32 */
 } work;
@@ -108,6 +111,9 @@ static void work_free(work *w)
     free(w->pidx);
     free(w->lp);
     free(w->cap);
+    free(w->jac);
+    free(w->jwork);
+    free(w->swork);
     free(w->split);
     free(w->perm);
     free(w->le);
@@ -352,7 +358,33 @@ static gs_status probe_result_setup(work *w, gs_result *res, gs_error *err)
     for (size_t i = 0; i < w->P; i++)
         res->probe_index[i] = (int64_t)w->pidx[i];
     res->jac_inputs = res->jac_inputs < w->P ? res->jac_inputs : w->P;
+    if (res->cap_jac == 0)
+        return GS_OK;
+    size_t di = res->d_in, dout = res->d_out;
+    size_t jw = w->f.net ? gs_netf_jacobian_work(w->f.net) : gs_net_jacobian_work(w->d.net);
+    w->jac = di <= SIZE_MAX / dout ? gs_train_alloc(di * dout, sizeof *w->jac) : NULL;
+    w->jwork = jw < SIZE_MAX ? gs_train_alloc(jw, sizeof *w->jwork) : NULL;
+    w->swork = gs_train_alloc(gs_jacobian_svals_work(dout, di), sizeof *w->swork);
+    if (!w->jac || !w->jwork || !w->swork)
+        return gs_error_set(err, GS_ENOMEM, "out of memory for %zu x %zu Jacobians", dout, di);
     return GS_OK;
+}
+
+/* Singular values of the Jacobian in w->jac (destroyed) into slot (j, i) of the result, with
+ * their mean square and maximum (NaN when any is NaN). */
+static void jac_spectrum(work *w, gs_result *res, size_t j, size_t i)
+{
+    size_t r = res->jac_rank, slot = j * res->jac_inputs + i;
+    double *sv = res->jac_sv + slot * r, ms = 0.0, mx = 0.0;
+    gs_jacobian_svals(w->jac, res->d_out, res->d_in, sv, w->swork);
+    for (size_t k = 0; k < r; k++) {
+        ms += sv[k] * sv[k];
+        mx = sv[k] > mx || isnan(sv[k]) ? sv[k] : mx;
+        if (isnan(mx))
+            break;
+    }
+    res->jac_mean_sq[slot] = isnan(mx) ? mx : ms / (double)r;
+    res->jac_max[slot] = mx;
 }
 
 /* Arms the backward hook for a pass: the delta norms (and, at level full, the per-example norm

@@ -262,6 +262,19 @@ static void S(probe_pass)(work *w, gs_result *res, size_t s)
     S(bn_keep)(w, 0);
 }
 
+/* Jacobian row res->n_jac of step t: J at each of the first jac_inputs probe samples (the net in
+ * evaluation mode; only activation scratch changes) and its spectrum. */
+static void S(jacobians)(work *w, gs_result *res, int64_t t)
+{
+    size_t j = res->n_jac++, d = w->ds->d;
+    assert(j < res->cap_jac);
+    res->jac_step[j] = t;
+    for (size_t i = 0; i < res->jac_inputs; i++) {
+        P(jacobian)(w->TW.net, w->TW.xp + i * d, w->jac, w->jwork);
+        jac_spectrum(w, res, j, i);
+    }
+}
+
 /* Histogram row res->n_hist of step t: the weight-gradient counts (the delta counts were taken
  * by the hook during backward). */
 static void S(hist_grads)(work *w, gs_result *res, int64_t t)
@@ -317,6 +330,8 @@ static gs_status S(loop)(work *w, const gs_run *run, const gs_record *rec, gs_re
         int snap_due = snap < res->cap_snaps && res->snap_plan[snap] == t;
         if (snap_due && (res->probe_h || res->probe_delta))
             S(probe_pass)(w, res, snap);
+        if (res->n_jac < res->cap_jac && (t == 0 || snap_due))
+            S(jacobians)(w, res, t);
         int row = t % w->every == 0, hist = w->hist.bins > 0 && t % w->hist_every == 0;
         size_t r = res->n_rows;
         net->probe = hook_arm(w, res, row ? r : SIZE_MAX, hist);
