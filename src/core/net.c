@@ -103,6 +103,7 @@ static gs_status check_blas_dims(const size_t *n, size_t L, size_t B, gs_error *
 #define ENTRY_T gs_act_entry
 #define NORM gs_opt_norm
 #define HIST gs_probe_hist_add_d
+#define PNORM gs_probe_norm_d
 #include "core/net_impl.h"
 #undef R
 #undef R_IS_DOUBLE
@@ -115,6 +116,7 @@ static gs_status check_blas_dims(const size_t *n, size_t L, size_t B, gs_error *
 #undef ENTRY_T
 #undef NORM
 #undef HIST
+#undef PNORM
 
 #define R float
 #define R_IS_DOUBLE 0
@@ -127,4 +129,5 @@ static gs_status check_blas_dims(const size_t *n, size_t L, size_t B, gs_error *
 #define ENTRY_T gs_act_entryf
 #define NORM gs_opt_normf
 #define HIST gs_probe_hist_add_f
+#define PNORM gs_probe_norm_f
 #include "core/net_impl.h"

@@ -4,7 +4,7 @@
  *   GEMM, AXPY  cblas_dgemm / cblas_sgemm and cblas_daxpy / cblas_saxpy
  *   ACT_GET     gs_act_entry_get / gs_act_entryf_get
  *   NORM        the float64 norm of an R vector (gs_opt_norm / gs_opt_normf)
- *   HIST        histogram counts of an R vector (gs_probe_hist_add_d / _f)
+ *   HIST, PNORM histogram counts and the fast norm of an R vector (gs_probe_*_d / _f)
  *   R_IS_DOUBLE 1 or 0.
  * Arithmetic on tensors is in R (<tgmath.h> picks the function from the argument type; constants
  * go through C(x)); batch reductions that feed normalization, the loss and norms accumulate in
@@ -605,7 +605,7 @@ static void S(probe_delta)(const NET *net, size_t l, const R *d, size_t B)
     struct gs_net_probe *p = net->probe;
     size_t m = B * net->n[l + 1];
     if (p->delta_norm)
-        p->delta_norm[l] = NORM(d, m);
+        p->delta_norm[l] = PNORM(d, m);
     if (p->hist)
         HIST(p->hist, d, m, p->hist_counts + l * p->hist->bins,
              p->hist_out + l * GS_PROBE_HIST_OUT);
@@ -625,7 +625,7 @@ static void S(probe_pe)(const NET *net, size_t l, const R *d, const R *in, size_
     if (!p->pe_norm)
         return;
     for (size_t i = 0; i < B; i++)
-        p->pe_scratch[i] = NORM(d + i * n_out, n_out) * NORM(in + i * n_in, n_in);
+        p->pe_scratch[i] = PNORM(d + i * n_out, n_out) * PNORM(in + i * n_in, n_in);
     p->pe_norm[l] = gs_opt_norm(p->pe_scratch, B);
 }
 

@@ -73,13 +73,18 @@ void gs_probe_forward_d(const gs_net *net, size_t B, const gs_probe_act *pa, uns
 void gs_probe_forward_f(const gs_netf *net, size_t B, const gs_probe_act *pa, unsigned char *alive,
                         double *q, double *dead, double *sat, double *amean, double *astd);
 
+/* ||v|| in float64 like gs_opt_norm (scaled when the squares would overflow or underflow), with
+ * four interleaved accumulators: about four times faster, rounded differently. */
+double gs_probe_norm_d(const double *v, size_t n);
+double gs_probe_norm_f(const float *v, size_t n);
+
 /* Per layer: mean and max of |dW_l| and, when bnorm is non-NULL, ||db_l||. NaN propagates. */
 void gs_probe_grads_d(const gs_net *net, double *mean_abs, double *max_abs, double *bnorm);
 void gs_probe_grads_f(const gs_netf *net, double *mean_abs, double *max_abs, double *bnorm);
 
 /* Per layer ||W_l - ref_l|| with ref the weight block [n_w] in the net's layout (the initial
- * weights, or those before an update), and, when norm is non-NULL, ||W_l|| (of ref when
- * of_ref, else of the net's). */
+ * weights, or those before an update), and ||W_l|| (of ref when of_ref, else of the net's), in
+ * one pass. */
 void gs_probe_wdist_d(const gs_net *net, const double *ref, double *dist, double *norm, int of_ref);
 void gs_probe_wdist_f(const gs_netf *net, const float *ref, double *dist, double *norm, int of_ref);
 
