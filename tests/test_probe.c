@@ -1216,6 +1216,20 @@ static void hook_net(void)
         goto done;
     gs_net *net = r.net;
     size_t L = net->n_layers, np = net->n_params;
+    /* h and a after the forward pass are intact after loss and backward (the row statistics
+     * read them then) */
+    static double h0[MAXL][MAXE], a0[MAXL][MAXE];
+    gs_net_forward(net, r.ds->x, 5);
+    for (size_t l = 0; l < L; l++)
+        for (size_t i = 0; i < 5 * net->n[l + 1]; i++) {
+            h0[l][i] = net->h[l][i];
+            a0[l][i] = net->a[l][i];
+        }
+    gs_net_loss(net, r.ds->label, NULL, 5);
+    gs_net_backward(net, r.ds->x, 5);
+    for (size_t l = 0; l < L; l++)
+        for (size_t i = 0; i < 5 * net->n[l + 1]; i++)
+            CHECK(h0[l][i] == net->h[l][i] && a0[l][i] == net->a[l][i]);
     rep_pass(&r, 0, 5, &s);
     double *g0 = malloc(np * sizeof *g0);
     memcpy(g0, net->grads, np * sizeof *g0);

@@ -88,7 +88,10 @@ GS_NET_STRUCT(gs_netf, float)
  *   outputs of (out - t)^2, t = y row or one-hot(label) (torch.nn.MSELoss). Exactly one of
  *   labels / targets is non-NULL. Leaves dL/dout in net->delta for backward.
  * backward(net, x, B): back-propagation from the loss gradient, for the same x as the last
- *   training-mode forward; fills dw, db, dgamma, dbeta.
+ *   training-mode forward; fills dw, db, dgamma, dbeta, and leaves h and a as forward made
+ *   them. With net->probe set (src/core/probe.h) it also reports, per layer, what exists only
+ *   during the pass (the norm, histogram or a copy of dL/dh_l, the per-example norm products);
+ *   the gradients are bitwise the same with or without it.
  * grad_norms(net, norms): Frobenius norm of dW_l for each layer into norms[L] (float64).
  * aux_grads_finite(net): whether every bias, gamma and beta gradient is finite; the step loop
  *   checks it with the norms of dW_l, so a NaN/Inf that reaches only those marks the step as
