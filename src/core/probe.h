@@ -84,9 +84,11 @@ void gs_probe_grads_f(const gs_netf *net, double *mean_abs, double *max_abs, dou
 
 /* Per layer ||W_l - ref_l|| with ref the weight block [n_w] in the net's layout (the initial
  * weights, or those before an update), and ||W_l|| (of ref when of_ref, else of the net's), in
- * one pass. */
-void gs_probe_wdist_d(const gs_net *net, const double *ref, double *dist, double *norm, int of_ref);
-void gs_probe_wdist_f(const gs_netf *net, const float *ref, double *dist, double *norm, int of_ref);
+ * one pass; with copy non-NULL the weights are also copied into it ([n_w], same layout). */
+void gs_probe_wdist_d(const gs_net *net, const double *ref, double *dist, double *norm, int of_ref,
+                      double *copy);
+void gs_probe_wdist_f(const gs_netf *net, const float *ref, double *dist, double *norm, int of_ref,
+                      float *copy);
 
 /* Weights in the parameter block (they come first): sum of n[l] n[l+1]. */
 size_t gs_probe_n_weights(const size_t *n, size_t L);

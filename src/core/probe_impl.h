@@ -127,7 +127,8 @@ void S(gs_probe_grads)(const NET *net, double *mean_abs, double *max_abs, double
     }
 }
 
-void S(gs_probe_wdist)(const NET *net, const R *ref, double *dist, double *norm, int of_ref)
+void S(gs_probe_wdist)(const NET *net, const R *ref, double *dist, double *norm, int of_ref,
+                       R *copy)
 {
     const R *r = ref;
     for (size_t l = 0; l < net->n_layers; l++) {
@@ -139,6 +140,8 @@ void S(gs_probe_wdist)(const NET *net, const R *ref, double *dist, double *norm,
             a[k] += d * d;
             b[k] += (double)o[i] * (double)o[i];
         });
+        if (copy) /* while the weights are in cache */
+            memcpy(copy + (r - ref), w, m * sizeof *copy);
         dist[l] = sqrt(S(sum4)(a));
         double ss = S(sum4)(b);
         norm[l] = isnan(ss) || (ss > 1e-280 && ss < 1e280) ? sqrt(ss) : NORM(o, m);

@@ -295,15 +295,16 @@ static void S(row_stats)(work *w, gs_result *res, size_t r)
     const NET *net = w->TW.net;
     size_t L = net->n_layers, H = L - 1;
     int std = res->level >= GS_LEVEL_STANDARD;
-    S(gs_probe_forward)
-    (net, w->B, &w->pact, w->alive, res->q + r * L, res->dead_frac + r * H, res->sat_frac + r * H,
-     std ? res->act_mean + r * H : NULL, std ? res->act_std + r * H : NULL);
+    double *dead = res->dead_frac + r * H, *sat = res->sat_frac + r * H;
+    double *am = std ? res->act_mean + r * H : NULL, *as = std ? res->act_std + r * H : NULL;
+    S(gs_probe_forward)(net, w->B, &w->pact, w->alive, res->q + r * L, dead, sat, am, as);
     if (std) {
-        S(gs_probe_grads)
-        (net, res->grad_mean_abs + r * L, res->grad_max_abs + r * L,
-         res->bias_grad_norm ? res->bias_grad_norm + r * L : NULL);
-        S(gs_probe_wdist)
-        (net, w->TW.w0, res->weight_dist_init + r * L, res->weight_norm + r * L, 0);
+        double *bn = res->bias_grad_norm ? res->bias_grad_norm + r * L : NULL;
+        S(gs_probe_grads)(net, res->grad_mean_abs + r * L, res->grad_max_abs + r * L, bn);
+        /* one pass: distance from the initial weights, norm, and the copy the update ratio
+         * compares with (the weights do not change until the update) */
+        double *dist = res->weight_dist_init + r * L, *wn = res->weight_norm + r * L;
+        S(gs_probe_wdist)(net, w->TW.w0, dist, wn, 0, w->TW.wprev);
     }
     row_scalars(w, res, r);
 }
@@ -322,7 +323,6 @@ static gs_status S(loop)(work *w, const gs_run *run, const gs_record *rec, gs_re
     const gs_run_config *cfg = &run->cfg;
     NET *net = w->TW.net;
     size_t L = net->n_layers, pos = w->n_train, snap = 0;
-    size_t nw = gs_probe_n_weights(net->n, L);
     int64_t eval_per = gs_train_eval_period(cfg, rec);
     for (int64_t t = 0; t < cfg->steps; t++) {
         if (stop && t % 16 == 0 && atomic_load(stop))
@@ -376,13 +376,11 @@ static gs_status S(loop)(work *w, const gs_run *run, const gs_record *rec, gs_re
             res->status = GS_RUN_STOPPED;
             return GS_OK; /* steps_done == t */
         }
-        int ratio = row && res->update_ratio;
-        if (ratio)
-            memcpy(w->TW.wprev, net->params, nw * sizeof(R));
+        int ratio = row && res->update_ratio; /* row_stats copied the weights into wprev */
         STEP(w->opt, net->params, net->grads, x.lr);
         if (ratio) {
             double *u = res->update_ratio + r * L, *wn = w->pe; /* pe is free after the row */
-            S(gs_probe_wdist)(net, w->TW.wprev, u, wn, 1);
+            S(gs_probe_wdist)(net, w->TW.wprev, u, wn, 1, NULL);
             for (size_t l = 0; l < L; l++)
                 u[l] /= wn[l];
         }
