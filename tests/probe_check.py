@@ -130,12 +130,13 @@ def hist_counts(v, bins, lo, hi):
     a = np.abs(v[~np.isnan(v)])
     out[0] = (a == 0).sum()
     nz = a[a > 0]
-    lg = np.log10(nz)
-    out[1] = (lg < lo).sum()
-    out[2] = (lg >= hi).sum()
-    inside = lg[(lg >= lo) & (lg < hi)]
-    k = np.floor((inside - lo) / w).astype(np.int64)
-    k = np.clip(k, 0, bins - 1)
+    # docs/probes.md: the edges 10^(lo + j w) (the last 10^hi) decide, |v| >= edge opens a bin.
+    edges = 10.0 ** (lo + np.arange(bins + 1) * w)
+    edges[-1] = 10.0 ** hi
+    out[1] = (nz < edges[0]).sum()
+    out[2] = (nz >= edges[-1]).sum()
+    inside = nz[(nz >= edges[0]) & (nz < edges[-1])]
+    k = np.searchsorted(edges, inside, side="right") - 1
     np.add.at(cnt, k, 1)
     return cnt, out
 
