@@ -1364,7 +1364,7 @@ static void test_norm_bias_eval(int dtype, int weights)
     if (f < 0)
         goto done;
     int64_t minor = -1;
-    CHECK(gs_h5_read_i64(f, "schema_minor", &minor) >= 0 && minor == 1);
+    CHECK(gs_h5_read_i64(f, "schema_minor", &minor) >= 0 && minor == GS_SCHEMA_MINOR);
     for (size_t i = 0; i < p->n_runs; i++)
         if (stored[i])
             check_vectors(f, &p->runs[i], res[i], f32);
@@ -1373,7 +1373,7 @@ static void test_norm_bias_eval(int dtype, int weights)
     snprintf(path, sizeof path, "%s.d/seg-000001.h5", out);
     f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     minor = -1;
-    CHECK(f >= 0 && gs_h5_read_i64(f, "schema_minor", &minor) >= 0 && minor == 1);
+    CHECK(f >= 0 && gs_h5_read_i64(f, "schema_minor", &minor) >= 0 && minor == GS_SCHEMA_MINOR);
     if (f >= 0)
         H5Fclose(f);
 
@@ -1408,7 +1408,7 @@ static void test_norm_bias_eval(int dtype, int weights)
     f = open_index(out);
     check_eval_columns(f, p, res, stored, old);
     minor = -1;
-    CHECK(gs_h5_read_i64(f, "schema_minor", &minor) >= 0 && minor == 1);
+    CHECK(gs_h5_read_i64(f, "schema_minor", &minor) >= 0 && minor == GS_SCHEMA_MINOR);
     H5Fclose(f);
 done:
     for (size_t i = 0; i < 8; i++)
