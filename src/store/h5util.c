@@ -373,8 +373,7 @@ done:
     return ds;
 }
 
-hid_t gs_h5_index_scale(hid_t loc, const char *name, const char *scale_name, size_t n,
-                        int64_t *tmp)
+hid_t gs_h5_index_scale(hid_t loc, const char *name, const char *scale_name, size_t n, int64_t *tmp)
 {
     hsize_t dim = n;
     for (size_t i = 0; i < n; i++)

@@ -176,8 +176,7 @@ static herr_t build_table(table *t, const gs_plan *plan, const gs_store_row *con
             rc = add_col(t, fixed[i].name, NULL, fixed_str(GS_STATUS_STR_LEN), GS_STATUS_STR_LEN);
             break;
         case COL_VERDICT:
-            rc = add_col(t, fixed[i].name, NULL, fixed_str(GS_VERDICT_STR_LEN),
-                         GS_VERDICT_STR_LEN);
+            rc = add_col(t, fixed[i].name, NULL, fixed_str(GS_VERDICT_STR_LEN), GS_VERDICT_STR_LEN);
             break;
         }
         if (rc >= 0)

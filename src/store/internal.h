@@ -21,7 +21,7 @@
 #define GS_CHUNK_MIN ((size_t)64 * 1024)   /* smallest chunk in bytes (and contiguous below) */
 #define GS_CHUNK_MAX ((size_t)1024 * 1024) /* largest chunk in bytes */
 #define GS_DEFLATE_LEVEL 4
-#define GS_STATUS_STR_LEN 9  /* "ok" / "diverged" / "stopped" + NUL */
+#define GS_STATUS_STR_LEN 9   /* "ok" / "diverged" / "stopped" + NUL */
 #define GS_VERDICT_STR_LEN 10 /* longest verdict name ("saturated") + NUL */
 
 /* One run the store knows about: committed in an earlier session, committed in this one, or

@@ -78,10 +78,9 @@ char *gs_journal_record_text(const gs_record *rec)
     for (size_t i = 0; i < rec->n_grad_steps; i++)
         len += (size_t)snprintf(s + len, cap - len, "%s%" PRId64, i ? "," : "", rec->grad_steps[i]);
     int dt = rec->dtype >= 0 && rec->dtype < GS_DTYPE__COUNT ? rec->dtype : 0;
-    len += (size_t)snprintf(s + len, cap - len,
-                            ";grad_every=%" PRId64 ";grad_log=%" PRId64 ";weights=%s;dtype=%s",
-                            rec->grad_every, rec->grad_log, rec->weights ? "true" : "false",
-                            gs_dtype_names[dt]);
+    len += (size_t)snprintf(
+        s + len, cap - len, ";grad_every=%" PRId64 ";grad_log=%" PRId64 ";weights=%s;dtype=%s",
+        rec->grad_every, rec->grad_log, rec->weights ? "true" : "false", gs_dtype_names[dt]);
     probe_text(s + len, cap - len, rec);
     return s;
 }

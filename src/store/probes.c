@@ -64,12 +64,16 @@ static hid_t scale_i64(hid_t loc, const char *name, const char *scale_name, size
 static gs_status row_stats(hid_t g, hid_t step, hid_t layer, const gs_result *res, int64_t *tmp,
                            const gs_seg_ctx *c)
 {
-    const stat_array per_layer[] = {
-        {"delta_norm", res->delta_norm},         {"q", res->q},
-        {"grad_mean_abs", res->grad_mean_abs},   {"grad_max_abs", res->grad_max_abs},
-        {"bias_grad_norm", res->bias_grad_norm}, {"weight_norm", res->weight_norm},
-        {"weight_dist_init", res->weight_dist_init}, {"update_ratio", res->update_ratio},
-        {"pe_grad_var", res->pe_grad_var},       {"pe_grad_snr", res->pe_grad_snr}};
+    const stat_array per_layer[] = {{"delta_norm", res->delta_norm},
+                                    {"q", res->q},
+                                    {"grad_mean_abs", res->grad_mean_abs},
+                                    {"grad_max_abs", res->grad_max_abs},
+                                    {"bias_grad_norm", res->bias_grad_norm},
+                                    {"weight_norm", res->weight_norm},
+                                    {"weight_dist_init", res->weight_dist_init},
+                                    {"update_ratio", res->update_ratio},
+                                    {"pe_grad_var", res->pe_grad_var},
+                                    {"pe_grad_snr", res->pe_grad_snr}};
     const stat_array per_hidden[] = {{"dead_frac", res->dead_frac},
                                      {"sat_frac", res->sat_frac},
                                      {"act_mean", res->act_mean},
@@ -124,8 +128,8 @@ static hid_t outside_scale(hid_t grp)
 static gs_status hist_pair(hid_t grp, const char *name, const int64_t *counts, const int64_t *out,
                            const hid_t *sc, const gs_result *res, const gs_seg_ctx *c)
 {
-    static const char *const lab_b[] = {"step", "layer", "bin"},
-                             *const lab_o[] = {"step", "layer", "outside"};
+    static const char *const lab_b[] = {"step", "layer", "bin"}, *const lab_o[] = {"step", "layer",
+                                                                                   "outside"};
     char oname[32], obj[48];
     hsize_t dims[3] = {res->n_hist, res->n_layers, res->hist_bins};
     hid_t sc_o[3] = {sc[0], sc[1], sc[3]};
@@ -218,7 +222,8 @@ static gs_status probe_group(hid_t g, const gs_result *res, hid_t ftype, int64_t
     for (size_t l = 0; l < res->n_layers && s == GS_OK; l++) {
         if (!has_layer(res->probe_h, l) && !has_layer(res->probe_delta, l))
             continue;
-        if (sc[0] < 0 && (sc[0] = scale_i64(grp, "step", "step", res->n_snaps, res->snap_plan)) < 0) {
+        if (sc[0] < 0 &&
+            (sc[0] = scale_i64(grp, "step", "step", res->n_snaps, res->snap_plan)) < 0) {
             s = gs_seg_fail(c, "probe/step", "H5Dcreate/H5DSset_scale");
             break;
         }
@@ -233,8 +238,7 @@ static gs_status probe_group(hid_t g, const gs_result *res, hid_t ftype, int64_t
                 continue;
             snprintf(name, sizeof name, "%s%03zu", sets[i].prefix, l);
             snprintf(obj, sizeof obj, "probe/%s", name);
-            s = put(grp, name, obj, 3, dims, ftype, H5T_NATIVE_DOUBLE, sets[i].set[l], sc, lab,
-                    c);
+            s = put(grp, name, obj, 3, dims, ftype, H5T_NATIVE_DOUBLE, sets[i].set[l], sc, lab, c);
         }
         s = gs_seg_close(&sc[2], c, "probe/fan_out", s);
     }
