@@ -87,6 +87,9 @@ gs_status gs_store_add_row(gs_store *st, const gs_store_row *row, gs_error *err)
  * NULL when out of memory. */
 char *gs_journal_record_text(const gs_record *rec);
 
+/* Shortest "%.Ng" of v that reads back exactly (as gs_key_format writes reals) into buf. */
+void gs_fmt_real(char *buf, size_t n, double v);
+
 /* Writes a fresh journal (header line only), fsync'd, replacing any old one. */
 gs_status gs_journal_create(gs_store *st, gs_error *err);
 

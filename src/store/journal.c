@@ -30,12 +30,11 @@ gs_status gs_fsync_path(const char *path, int is_dir, gs_error *err)
     return s;
 }
 
-/* Shortest "%.Ng" of v that reads back exactly (as gs_key_format writes reals). */
-static void fmt_real(char *buf, size_t n, double v)
+void gs_fmt_real(char *buf, size_t n, double v)
 {
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(buf, n, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
+        if (strtod(buf, NULL) == v || v != v)
             return;
     }
 }
@@ -50,8 +49,8 @@ static int probe_text(char *s, size_t cap, const gs_record *rec)
     int lv = rec->level >= 0 && rec->level < GS_LEVEL__COUNT ? rec->level : GS_LEVEL_STANDARD;
     int len = snprintf(s, cap, ";level=%s", gs_level_names[lv]);
     if (rec->hist_bins > 0) {
-        fmt_real(lo, sizeof lo, rec->hist_min);
-        fmt_real(hi, sizeof hi, rec->hist_max);
+        gs_fmt_real(lo, sizeof lo, rec->hist_min);
+        gs_fmt_real(hi, sizeof hi, rec->hist_max);
         len += snprintf(s + len, cap - (size_t)len,
                         ";hist=bins:%" PRId64 ",every:%" PRId64 ",min:%s,max:%s", rec->hist_bins,
                         rec->hist_every > 0 ? rec->hist_every : rec->every, lo, hi);
