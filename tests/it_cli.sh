@@ -28,6 +28,41 @@ expect_rc 0 "$GS_EXE" list "$spec" model.depth=4
 expect_rc 0 "$GS_EXE" run "$spec" -o "$d/dry.h5" --dry-run
 expect_out "24 runs"; expect_out "FLOP"; expect_out "estimated output"; expect_out "estimated memory"
 [ ! -e "$d/dry.h5" ] || fail "--dry-run wrote the output"
+# Output budget: per-run sizes in the dry run, a limit that refuses before anything is created,
+# --force-output, bad sizes.
+expect_rc 0 "$GS_EXE" run "$spec" -o "$d/dry.h5" --dry-run record.hist.bins=20 record.activations=true
+expect_out "in all before compression; per run"; expect_out " smallest, "; expect_out " median, "
+expect_out " largest (run "; expect_out "histograms"
+one="model.depth=1 model.activation=tanh model.sigma_w=0.8 replicates=1"
+expect_rc 0 "$GS_EXE" list "$spec" --csv $one
+id=$(tail -1 <<<"$OUT" | cut -d, -f2)
+expect_rc 0 "$GS_EXE" run "$spec" -o "$d/dry.h5" --dry-run --max-output 1k $one
+expect_out "over the limit:    1 runs above --max-output 1 kB, the largest run $id"
+[ ! -e "$d/dry.h5" ] || fail "--dry-run wrote the output"
+expect_rc 2 "$GS_EXE" run "$spec" -o "$d/sub/big.h5" -q --max-output 20K $one
+expect_out "gradsweep: run $id would write about"; expect_out "more than --max-output 20 kB"
+expect_out "grads snapshots"; expect_out "--force-output"
+[ ! -e "$d/sub" ] || fail "a refused run created $d/sub"
+expect_rc 2 "$GS_EXE" run "$spec" -o "$d/big.h5" -q --max-output 1k
+expect_out "runs are over the limit"
+expect_rc 0 "$GS_EXE" run "$spec" -o "$d/sub/big.h5" -q --max-output 20K --force-output $one
+[ -e "$d/sub/big.h5" ] || fail "--force-output did not write the output"
+expect_rc 0 "$GS_EXE" run "$spec" -o "$d/big2.h5" -q --max-output 50M $one
+for bad in 0 -5G 5X 1e9 ""; do
+    expect_rc 2 "$GS_EXE" run "$spec" -o "$d/x.h5" --max-output "$bad"
+    expect_out "--max-output: expected a size > 0 in bytes"
+done
+[ ! -e "$d/x.h5" ] || fail "a bad --max-output wrote the output"
+expect_rc 0 "$GS_EXE" run --help; expect_out "--max-output SIZE"; expect_out "powers of"
+expect_out "--force-output"; expect_out "record.jacobian"; expect_out "train.stop_on"
+# Record keys and train.stop_on on the command line; a snapshot step past the run is an error.
+expect_rc 0 "$GS_EXE" list "$spec" --csv $one 'train.stop_on=[],[dead,diverged]'
+expect_out ',train.stop_on'; expect_out ',"diverged,dead"'
+[ "$(sed -n 2p <<<"$OUT" | cut -d, -f2)" = "$id" ] || fail "stop_on [] changed the run id"
+expect_rc 2 "$GS_EXE" list "$spec" train.stop_on=healthy; expect_out "'healthy' cannot stop a run"
+expect_rc 2 "$GS_EXE" list "$spec" record.level=ful; expect_out "did you mean 'full'"
+expect_rc 2 "$GS_EXE" run "$spec" -o "$d/x.h5" train.steps=30
+expect_out "record.grads: step 59 is beyond train.steps = 30"
 # Architecture keys: the example spec lists and dry-runs; per-layer widths on the command line.
 arch=$GS_SOURCE_DIR/experiments/architectures.yaml
 expect_rc 0 "$GS_EXE" list "$arch" --csv

@@ -135,6 +135,17 @@ static void check_same_plan(const gs_plan *a, const gs_plan *b)
     CHECK_EQ_INT(a->record.grad_log, b->record.grad_log);
     CHECK_EQ_INT(a->record.weights, b->record.weights);
     CHECK_EQ_INT(a->record.dtype, b->record.dtype);
+    CHECK_EQ_INT(a->record.level, b->record.level);
+    CHECK_EQ_INT(a->record.hist_bins, b->record.hist_bins);
+    CHECK_EQ_INT(a->record.hist_every, b->record.hist_every);
+    CHECK(a->record.hist_min == b->record.hist_min);
+    CHECK(a->record.hist_max == b->record.hist_max);
+    CHECK_EQ_INT(a->record.probe_batch, b->record.probe_batch);
+    CHECK_EQ_INT(a->record.activations, b->record.activations);
+    CHECK_EQ_INT(a->record.deltas, b->record.deltas);
+    CHECK_EQ_INT(a->record.jacobian_inputs, b->record.jacobian_inputs);
+    for (size_t i = 0; i < a->record.n_grad_steps && i < b->record.n_grad_steps; i++)
+        CHECK_EQ_INT(a->record.grad_steps[i], b->record.grad_steps[i]);
     for (size_t i = 0; i < a->n_axes && i < b->n_axes; i++)
         CHECK(a->axes[i].key == b->axes[i].key);
     for (size_t i = 0; i < a->n_runs && i < b->n_runs; i++) {
@@ -1155,6 +1166,350 @@ static const bad_case bad_arch[] = {
      "float64)"},
 };
 
+/* The record section: defaults, every new key in the spec and on the command line, and the
+ * resolved YAML round trip with everything on. */
+static void test_record_keys(void)
+{
+    gs_error err;
+    gs_plan *p = parse(base_spec, NULL, 0, &err);
+    CHECK(p != NULL);
+    if (p) { /* every plan carries the documented defaults */
+        CHECK_EQ_INT(p->record.every, 1);
+        CHECK_EQ_INT(p->record.dtype, GS_DTYPE_FLOAT32);
+        CHECK_EQ_INT(p->record.level, GS_LEVEL_STANDARD);
+        CHECK_EQ_INT(p->record.hist_bins, 0);
+        CHECK_EQ_INT(p->record.hist_every, 0);
+        CHECK(p->record.hist_min == -12 && p->record.hist_max == 2);
+        CHECK_EQ_INT(p->record.probe_batch, 32);
+        CHECK_EQ_INT(p->record.activations, 0);
+        CHECK_EQ_INT(p->record.deltas, 0);
+        CHECK_EQ_INT(p->record.jacobian_inputs, 0);
+        CHECK_HAS_STR(p->resolved_yaml, "  level: standard\n  hist: null\n  probe_batch: 32\n"
+                                        "  activations: false\n  deltas: false\n"
+                                        "  jacobian: null\n");
+        check_round_trip(p);
+    }
+    gs_plan_destroy(p);
+
+    static const char *const all = "name: t\nmodel: {depth: 2, width: 8}\ntrain: {steps: 100}\n"
+                                   "record:\n  grads: {steps: [99, 3], every: 40}\n"
+                                   "  level: full\n"
+                                   "  hist: {bins: 40, every: 5, min: -8.5, max: 0.25}\n"
+                                   "  probe_batch: 16\n  activations: true\n  deltas: yes\n"
+                                   "  jacobian: {inputs: 16}\n  weights: true\n";
+    p = parse(all, NULL, 0, &err);
+    CHECK(p != NULL);
+    if (p) {
+        CHECK_EQ_INT(p->record.level, GS_LEVEL_FULL);
+        CHECK_EQ_INT(p->record.hist_bins, 40);
+        CHECK_EQ_INT(p->record.hist_every, 5);
+        CHECK(p->record.hist_min == -8.5 && p->record.hist_max == 0.25);
+        CHECK_EQ_INT(p->record.probe_batch, 16);
+        CHECK_EQ_INT(p->record.activations, 1);
+        CHECK_EQ_INT(p->record.deltas, 1);
+        CHECK_EQ_INT(p->record.jacobian_inputs, 16);
+        CHECK_EQ_INT(p->record.n_grad_steps, 2);
+        CHECK_HAS_STR(p->resolved_yaml, "  level: full\n  hist: {bins: 40, every: 5, min: -8.5, "
+                                        "max: 0.25}\n  probe_batch: 16\n  activations: true\n"
+                                        "  deltas: true\n  jacobian: {inputs: 16}\n");
+        check_round_trip(p);
+    }
+    gs_plan_destroy(p);
+
+    /* overrides: each key, sub-keys of hist and jacobian, and none to switch them off */
+    const char *ovr[] = {"record.level=basic",       "record.hist.bins=7",
+                         "record.hist.max=3",        "record.probe_batch=64",
+                         "record.activations=false", "record.jacobian.inputs=64",
+                         "record.grads.log=5",       "record.deltas=false"};
+    p = parse(all, ovr, sizeof ovr / sizeof *ovr, &err);
+    CHECK(p != NULL);
+    if (p) {
+        CHECK_EQ_INT(p->record.level, GS_LEVEL_BASIC);
+        CHECK_EQ_INT(p->record.hist_bins, 7);
+        CHECK_EQ_INT(p->record.hist_every, 5); /* parts not overridden stay */
+        CHECK(p->record.hist_min == -8.5 && p->record.hist_max == 3);
+        CHECK_EQ_INT(p->record.probe_batch, 64);
+        CHECK_EQ_INT(p->record.activations, 0);
+        CHECK_EQ_INT(p->record.deltas, 0);
+        CHECK_EQ_INT(p->record.jacobian_inputs, 64);
+        CHECK_EQ_INT(p->record.grad_log, 5);
+        CHECK_EQ_INT(p->record.grad_every, 40);
+        CHECK_EQ_INT(p->record.n_grad_steps, 2);
+        check_round_trip(p);
+    }
+    gs_plan_destroy(p);
+    const char *off[] = {"record.hist=none", "record.jacobian=none"};
+    p = parse(all, off, 2, &err);
+    CHECK(p != NULL);
+    if (p) {
+        CHECK_EQ_INT(p->record.hist_bins, 0);
+        CHECK(p->record.hist_min == -12 && p->record.hist_max == 2);
+        CHECK_EQ_INT(p->record.jacobian_inputs, 0);
+        CHECK_HAS_STR(p->resolved_yaml, "  hist: null\n");
+        check_round_trip(p);
+    }
+    gs_plan_destroy(p);
+    /* hist: null and jacobian: null are off; hist without every follows record.every */
+    p = parse("name: t\nmodel: {depth: 1, width: 8}\ntrain: {steps: 10}\n"
+              "record: {hist: null, jacobian: ~, every: 3}\n",
+              NULL, 0, &err);
+    CHECK(p && p->record.hist_bins == 0 && p->record.jacobian_inputs == 0);
+    gs_plan_destroy(p);
+    const char *hist_on[] = {"record.hist.bins=12"};
+    p = parse(base_spec, hist_on, 1, &err);
+    CHECK(p && p->record.hist_bins == 12 && p->record.hist_every == 0);
+    if (p) {
+        CHECK_HAS_STR(p->resolved_yaml, "  hist: {bins: 12, min: -12, max: 2}\n");
+        check_round_trip(p);
+    }
+    gs_plan_destroy(p);
+
+    /* record settings leave run ids alone */
+    gs_plan *a = parse(base_spec, NULL, 0, &err), *b = parse(all, NULL, 0, &err);
+    const char *steps10[] = {"train.steps=10"};
+    gs_plan *c = b ? parse(base_spec, steps10, 1, &err) : NULL;
+    CHECK(a && b && c);
+    if (a && c)
+        CHECK_EQ_STR(a->runs[0].id, c->runs[0].id);
+    gs_plan_destroy(a);
+    gs_plan_destroy(b);
+    gs_plan_destroy(c);
+}
+
+#define REC_HEAD "name: t\nmodel: {depth: 1, width: 8}\ntrain: {steps: 200}\nrecord:\n"
+static const bad_case bad_record[] = {
+    {REC_HEAD "  level: ful\n", NULL,
+     "t.yaml:5: record.level: unknown value 'ful' (did you mean 'full'?)"},
+    {REC_HEAD "  levl: full\n", NULL,
+     "t.yaml:5: record.levl: unknown key 'levl' (did you mean 'level'?)"},
+    {REC_HEAD "  hist: {bins: 0}\n", NULL, "t.yaml:5: record.hist.bins: must be >= 1 (got 0)"},
+    {REC_HEAD "  hist: {bins: 10001}\n", NULL,
+     "t.yaml:5: record.hist.bins: must be <= 10000 (got 10001)"},
+    {REC_HEAD "  hist: {bins: 2.5}\n", NULL,
+     "t.yaml:5: record.hist.bins: expected an integer, got '2.5'"},
+    {REC_HEAD "  hist: {bins: 10, every: 0}\n", NULL,
+     "t.yaml:5: record.hist.every: must be >= 1 (got 0)"},
+    {REC_HEAD "  hist: {bins: 10, min: 2, max: 2}\n", NULL,
+     "t.yaml:5: record.hist: min (2) must be less than max (2)"},
+    {REC_HEAD "  hist: {bins: 10, min: 1, max: -1}\n", NULL,
+     "t.yaml:5: record.hist: min (1) must be less than max (-1)"},
+    {REC_HEAD "  hist: {bins: 10, min: .inf}\n", NULL,
+     "t.yaml:5: record.hist.min: expected a finite number, got '.inf'"},
+    {REC_HEAD "  hist: {bins: 10, max: nan}\n", NULL,
+     "t.yaml:5: record.hist.max: expected a finite number, got 'nan'"},
+    {REC_HEAD "  hist: {every: 10}\n", NULL,
+     "t.yaml:5: record.hist.bins: required key missing (or hist: null for off)"},
+    {REC_HEAD "  hist: {bins: 10, bims: 3}\n", NULL,
+     "t.yaml:5: record.hist.bims: unknown key 'bims' (did you mean 'bins'?)"},
+    {REC_HEAD "  hist: 40\n", NULL,
+     "t.yaml:5: record.hist: expected {bins: k, every: e, min: a, max: b} or null (off)"},
+    {REC_HEAD "  hist: {bins: 10, bins: 20}\n", NULL,
+     "t.yaml:5: record.hist.bins: duplicate key (first at line 5)"},
+    {REC_HEAD "  probe_batch: 0\n", NULL, "t.yaml:5: record.probe_batch: must be >= 1 (got 0)"},
+    {REC_HEAD "  probe_batch: [8, 16]\n", NULL,
+     "t.yaml:5: record.probe_batch: expected a single value, not a list"},
+    {REC_HEAD "  activations: maybe\n", NULL,
+     "t.yaml:5: record.activations: expected true or false, got 'maybe'"},
+    {REC_HEAD "  deltas: 2\n", NULL, "t.yaml:5: record.deltas: expected true or false, got '2'"},
+    {REC_HEAD "  jacobian: {inputs: 0}\n", NULL,
+     "t.yaml:5: record.jacobian.inputs: must be >= 1 (got 0)"},
+    {REC_HEAD "  jacobian: {input: 3}\n", NULL,
+     "t.yaml:5: record.jacobian.input: unknown key 'input' (did you mean 'inputs'?)"},
+    {REC_HEAD "  jacobian: 4\n", NULL, "t.yaml:5: record.jacobian: expected {inputs: m} or null"},
+    {REC_HEAD "  jacobian: {inputs: 33}\n", NULL,
+     "t.yaml:5: record.jacobian.inputs: 33 exceeds record.probe_batch = 32 (the Jacobian is "
+     "taken at the first m samples of the probe batch)"},
+    {REC_HEAD "  jacobian: {inputs: 8}\n  probe_batch: 4\n", NULL,
+     "t.yaml:5: record.jacobian.inputs: 8 exceeds record.probe_batch = 4"},
+    {REC_HEAD "  jacobian: {inputs: 8}\n", "record.probe_batch=7",
+     "t.yaml:5: record.jacobian.inputs: 8 exceeds record.probe_batch = 7"},
+    {NULL, "record.jacobian.inputs=64",
+     "command line: record.jacobian.inputs=64: 64 exceeds record.probe_batch = 32"},
+    {NULL, "record.level=max",
+     "command line: record.level=max: unknown value 'max' (expected one of: basic, standard, "
+     "full)"},
+    {NULL, "record.hist.bin=4",
+     "command line: record.hist.bin=4: unknown key 'record.hist.bin' (did you mean "
+     "'record.hist.bins'?)"},
+    {NULL, "record.hist.min=-3",
+     "command line: record.hist.min=-3: record.hist.bins: required key missing: histograms are "
+     "off without bins"},
+    {NULL, "record.hist=40",
+     "command line: record.hist=40: record.hist takes 'none' (off) here; set its parts with "
+     "record.hist.bins=k"},
+    {NULL, "record.hist.bins=4,8",
+     "command line: record.hist.bins=4,8: record.hist.bins takes one "
+     "value"},
+    {NULL, "record.probe_batch=x",
+     "command line: record.probe_batch=x: expected an integer, got 'x'"},
+    {NULL, "record.deltas=nope", "command line: record.deltas=nope: expected true or false"},
+    {NULL, "record.grads.every=0", "command line: record.grads.every=0: must be >= 1 (got 0)"},
+    /* explicit snapshot steps at or past the last step are errors, not dropped */
+    {"name: t\nmodel: {depth: 1, width: 8}\ntrain: {steps: 200}\nrecord:\n  grads: [0, 50,\n"
+     "    500]\n",
+     NULL, "t.yaml:6: record.grads: step 500 is beyond train.steps = 200 (run "},
+    {"name: t\nmodel: {depth: 1, width: 8}\ntrain: {steps: 200}\nrecord: {grads: [200]}\n", NULL,
+     "t.yaml:4: record.grads: step 200 is beyond train.steps = 200"},
+    {"name: t\nmodel: {depth: 1, width: 8}\ntrain: {steps: [300, 100, 1000]}\n"
+     "record: {grads: {steps: [0, 150], every: 10}}\n",
+     NULL, "t.yaml:4: record.grads: step 150 is beyond train.steps = 100 (run "},
+    {NULL, "record.grads=0,10",
+     "command line: record.grads=0,10: step 10 is beyond "
+     "train.steps = 10"},
+    {"name: t\nmodel: {depth: 1, width: 8}\ntrain: {steps: 200}\nrecord: {grads: [0, 150]}\n",
+     "train.steps=100,200", "t.yaml:4: record.grads: step 150 is beyond train.steps = 100"},
+};
+
+/* The message of the step check names the run with the fewest steps and its last step; steps
+ * below every run's train.steps pass, and the {every} and {log} schedules are per run. */
+static void test_grad_steps_beyond(void)
+{
+    const char *text = "name: t\nmodel: {depth: 1, width: 8}\ntrain: {steps: [300, 100]}\n"
+                       "record: {grads: [0, 150]}\n";
+    gs_error err, e2;
+    gs_plan *p = NULL;
+    gs_error_clear(&err);
+    CHECK_EQ_INT(gs_plan_parse(&p, text, strlen(text), "t.yaml", NULL, 0, &err), GS_ESPEC);
+    CHECK(p == NULL);
+    /* the run with 100 steps has the id of the same run written without the axis */
+    gs_plan *t = parse("name: t\nmodel: {depth: 1, width: 8}\ntrain: {steps: 100}\n", NULL, 0, &e2);
+    CHECK(t != NULL);
+    if (t) {
+        char want[200];
+        snprintf(want, sizeof want,
+                 "t.yaml:4: record.grads: step 150 is beyond train.steps = 100 (run %s, the "
+                 "fewest steps of the sweep, records steps 0..99) and would never be recorded",
+                 t->runs[0].id);
+        CHECK_EQ_STR(err.msg, want);
+    }
+    gs_plan_destroy(t);
+    const char *ok_ovr[] = {"train.steps=300,151"}; /* 150 < 151: every run records it */
+    const char *fine[] = {"train.steps=100", "record.grads=0,99"};
+    const char *sched[] = {"train.steps=5", "record.grads=every:50,log:9"};
+    const char *const *sets[] = {ok_ovr, fine, sched};
+    size_t n_sets[] = {1, 2, 2};
+    for (size_t i = 0; i < 3; i++) {
+        gs_plan *q = parse(text, sets[i], n_sets[i], &e2);
+        CHECK(q != NULL);
+        gs_plan_destroy(q);
+    }
+}
+
+/* train.stop_on: spec forms, canonical text in enum order, ids of runs without it unchanged, an
+ * axis of lists, the command line, and the resolved YAML round trip. */
+static void test_stop_on(void)
+{
+    static const char *const head = "name: t\nmodel: {depth: 1, width: 8}\ntrain:\n  steps: 10\n";
+    char text[512];
+    gs_error err;
+    gs_plan *base = parse(head, NULL, 0, &err);
+    CHECK(base != NULL);
+    if (!base)
+        return;
+    CHECK_EQ_STR(base->runs[0].cfg.stop_on, "");
+    CHECK_HAS_STR(base->resolved_yaml, "  stop_on: []\n");
+    static const struct {
+        const char *value, *canon;
+    } forms[] = {
+        {"[dead, diverged]", "diverged,dead"},
+        {"[diverged, dead]", "diverged,dead"},
+        {"dead", "dead"},
+        {"[]", ""},
+        {"[saturated, vanishing, exploding, dead, diverged]",
+         "vanishing,exploding,diverged,dead,saturated"},
+        {"\"dead,diverged\"", "diverged,dead"},
+    };
+    for (size_t i = 0; i < sizeof forms / sizeof *forms; i++) {
+        snprintf(text, sizeof text, "%s  stop_on: %s\n", head, forms[i].value);
+        gs_plan *p = parse(text, NULL, 0, &err);
+        CHECK(p != NULL);
+        if (!p)
+            continue;
+        CHECK_EQ_INT(p->n_axes, 0);
+        CHECK_EQ_STR(p->runs[0].cfg.stop_on, forms[i].canon);
+        char canon[512], want[256];
+        gs_run_canonical(&p->runs[0].cfg, 0, canon, sizeof canon);
+        if (forms[i].canon[0]) {
+            snprintf(want, sizeof want, "train.stop_on=%s\n", forms[i].canon);
+            CHECK_HAS_STR(canon, want);
+            CHECK(strcmp(p->runs[0].id, base->runs[0].id) != 0);
+        } else { /* none: the id of a spec without the key */
+            CHECK_EQ_STR(p->runs[0].id, base->runs[0].id);
+        }
+        check_round_trip(p);
+        gs_plan_destroy(p);
+    }
+    /* [dead, diverged] and [diverged, dead] are one run */
+    snprintf(text, sizeof text,
+             "%s  stop_on: {values: [[], [dead], [dead, diverged], saturated]}\n", head);
+    gs_plan *ax = parse(text, NULL, 0, &err);
+    CHECK(ax != NULL);
+    if (ax) {
+        CHECK_EQ_INT(ax->n_runs, 4);
+        CHECK_EQ_STR(ax->axes[0].key->path, "train.stop_on");
+        CHECK_EQ_STR(ax->axes[0].values[0], "");
+        CHECK_EQ_STR(ax->axes[0].values[2], "diverged,dead");
+        CHECK_EQ_STR(ax->runs[0].id, base->runs[0].id);
+        CHECK_EQ_STR(ax->runs[3].cfg.stop_on, "saturated");
+        CHECK_HAS_STR(ax->resolved_yaml,
+                      "  stop_on: {values: [[], [dead], [diverged, dead], [saturated]]}\n");
+        check_round_trip(ax);
+        /* the command line: brackets hold one list, commas outside them make an axis */
+        const char *ovr[] = {"train.stop_on=[],[dead],[dead,diverged],saturated"};
+        gs_plan *o = parse(head, ovr, 1, &err);
+        CHECK(o != NULL);
+        if (o) {
+            CHECK_EQ_INT(o->n_runs, 4);
+            for (size_t i = 0; i < 4 && o->n_runs == 4; i++)
+                CHECK_EQ_STR(o->runs[i].id, ax->runs[i].id);
+        }
+        gs_plan_destroy(o);
+        const char *one[] = {"train.stop_on=[dead,diverged]"};
+        o = parse(head, one, 1, &err);
+        CHECK(o && o->n_axes == 0 && strcmp(o->runs[0].cfg.stop_on, "diverged,dead") == 0);
+        if (o && ax->n_runs == 4)
+            CHECK_EQ_STR(o->runs[0].id, ax->runs[2].id);
+        gs_plan_destroy(o);
+    }
+    gs_plan_destroy(ax);
+    gs_plan_destroy(base);
+}
+
+#define STOP_HEAD "name: t\nmodel: {depth: 1, width: 8}\ntrain:\n  steps: 10\n"
+static const bad_case bad_stop[] = {
+    {STOP_HEAD "  stop_on: [healthy]\n", NULL,
+     "t.yaml:5: train.stop_on: 'healthy' cannot stop a run (stop_on lists verdicts of doomed "
+     "runs)"},
+    {STOP_HEAD "  stop_on: [dead, deda]\n", NULL,
+     "t.yaml:5: train.stop_on: unknown verdict 'deda' (did you mean 'dead'?)"},
+    {STOP_HEAD "  stop_on: diverge\n", NULL,
+     "t.yaml:5: train.stop_on: unknown verdict 'diverge' (did you mean 'diverged'?)"},
+    {STOP_HEAD "  stop_on: [boom]\n", NULL,
+     "t.yaml:5: train.stop_on: unknown verdict 'boom' (expected one of: vanishing, exploding, "
+     "diverged, dead, saturated)"},
+    {STOP_HEAD "  stop_on: [dead, diverged, dead]\n", NULL,
+     "t.yaml:5: train.stop_on: verdict 'dead' listed twice"},
+    {STOP_HEAD "  stop_on: [[dead]]\n", NULL,
+     "t.yaml:5: train.stop_on: entry 1: expected a verdict name, not a list"},
+    {STOP_HEAD "  stop_on: {values: [[dead], [dead]]}\n", NULL,
+     "t.yaml:5: train.stop_on: value '[dead]' repeats an earlier value of the axis ('dead')"},
+    {STOP_HEAD "  stop_on: {values: [[dead, diverged], [diverged, dead]]}\n", NULL,
+     "repeats an earlier value of the axis ('diverged,dead')"},
+    {STOP_HEAD "  stop_on: {linspace: [1, 2, 3]}\n", NULL,
+     "t.yaml:5: train.stop_on: linspace needs a numeric key"},
+    {STOP_HEAD "  stop_on:\n", NULL, "t.yaml:5: train.stop_on: missing value"},
+    {STOP_HEAD "  stop_on: \"dead,,diverged\"\n", NULL,
+     "t.yaml:5: train.stop_on: empty entry in 'dead,,diverged'"},
+    {NULL, "train.stop_on=healthy", "command line: train.stop_on=healthy: 'healthy' cannot stop"},
+    {NULL, "train.stop_on=[dead,]",
+     "command line: train.stop_on=[dead,]: empty entry in '[dead,]'"},
+    {NULL, "train.stop_on=[dead", "command line: train.stop_on=[dead: expected a list of verdicts"},
+    {NULL, "train.stop_on=", "command line: train.stop_on=: empty value"},
+    {NULL, "train.stop_on=[dead,dead]",
+     "command line: train.stop_on=[dead,dead]: verdict 'dead' "
+     "listed twice"},
+};
+
 int main(void)
 {
     char path[1024];
@@ -1190,5 +1545,10 @@ int main(void)
     test_train_keys();
     test_snapshot_steps();
     test_snapshot_fast();
+    test_record_keys();
+    check_bad(bad_record, sizeof bad_record / sizeof *bad_record);
+    test_grad_steps_beyond();
+    test_stop_on();
+    check_bad(bad_stop, sizeof bad_stop / sizeof *bad_stop);
     return CHECK_EXIT();
 }

@@ -79,4 +79,68 @@ size_t gs_plan_find(const gs_plan *plan, const char *id);
  * to word, or NULL when none is within a distance of max(2, strlen(word) / 3). */
 const char *gs_nearest_name(const char *word, const char *const *names);
 
+/* ---- output budget (budget.c) ---------------------------------------------------------- */
+
+/* Parts of a run's predicted output, largest-first reporting picks from these. */
+#define GS_BUDGET_LIST(X)                                                                          \
+    X(GS_BUDGET_STATS, "statistics rows")                                                          \
+    X(GS_BUDGET_EVAL, "eval rows")                                                                 \
+    X(GS_BUDGET_GRADS, "grads snapshots")                                                          \
+    X(GS_BUDGET_WEIGHTS, "weights snapshots")                                                      \
+    X(GS_BUDGET_PROBE_INDEX, "probe batch index")                                                  \
+    X(GS_BUDGET_ACTIVATIONS, "probe activations")                                                  \
+    X(GS_BUDGET_DELTAS, "probe deltas")                                                            \
+    X(GS_BUDGET_HIST, "histograms")                                                                \
+    X(GS_BUDGET_JACOBIAN, "Jacobian spectra")                                                      \
+    X(GS_BUDGET_OVERHEAD, "HDF5 object headers")
+
+#define GS_BUDGET_ENUM(e, s) e,
+typedef enum { GS_BUDGET_LIST(GS_BUDGET_ENUM) GS_BUDGET__COUNT } gs_budget_part;
+#undef GS_BUDGET_ENUM
+
+/* Names of the parts, indexed by gs_budget_part ("grads snapshots"), NULL-terminated. */
+extern const char *const gs_budget_names[];
+
+/* Bytes counted per HDF5 object (dataset or group) of a run for its header, attributes and
+ * dimension-scale references: a documented estimate, the only inexact part of a budget. */
+#define GS_BUDGET_OBJECT_BYTES 1024.0
+
+/* What one run writes when it runs all its steps, uncompressed (docs/spec.md, "Output budget"):
+ * every data array of docs/schema.md and docs/probes.md counted exactly from its shape and
+ * element size, plus GS_BUDGET_OBJECT_BYTES per object. Bytes are doubles (exact below 2^53). */
+typedef struct {
+    int64_t d_in, d_out; /* the data dimensions used */
+    int64_t n_layers;    /* L = depth + 1 */
+    int64_t rows;        /* T: statistics rows */
+    int64_t evals;       /* E: evaluation rows (0 without a held-out split) */
+    int64_t snaps;       /* S: snapshot steps */
+    int64_t probe_rows;  /* P: probe batch rows (0 when no probe option is on) */
+    int64_t hist_rows;   /* histogram rows */
+    int64_t jac_steps;   /* J: Jacobian steps */
+    int64_t objects;     /* datasets and groups counted in GS_BUDGET_OVERHEAD */
+    double part[GS_BUDGET__COUNT];
+    double total;
+} gs_budget;
+
+/* Data shape of a run as its config tells it: inputs d_in, outputs d_out, samples n. Returns 1
+ * for the synthetic kinds (exact). For file kinds (hdf5, mnist_idx) only the file knows: the
+ * first and last hidden widths stand in for d_in and d_out, n is 0 (unknown), and it returns 0. */
+int gs_budget_shape(const gs_run_config *cfg, int64_t *d_in, int64_t *d_out, int64_t *n);
+
+/* Predicts the output of run cfg under rec for data of d_in inputs, d_out outputs and n samples
+ * (n = 0: unknown, the probe batch then counts record.probe_batch rows, not fewer). */
+void gs_budget_run(gs_budget *b, const gs_record *rec, const gs_run_config *cfg, int64_t d_in,
+                   int64_t d_out, int64_t n);
+
+/* Estimated memory of the same run: *result the bytes of its gs_result (float64 buffers, held
+ * until written), *train the training state on top (net, gradients, optimizer, activations,
+ * synthetic data set, minibatch buffers). */
+void gs_budget_memory(const gs_record *rec, const gs_run_config *cfg, int64_t d_in, int64_t d_out,
+                      int64_t n, double *result, double *train);
+
+/* Parses a byte count: a number >= 0 with an optional suffix K, M, G or T (powers of 1000, either
+ * case, optionally followed by B): "50G" = 5e10, "1.5T", "123456", "40GB". Returns 0, or -1 for
+ * anything else (empty, negative, other suffixes, NaN/Inf, trailing text). */
+int gs_budget_parse_size(const char *text, double *bytes);
+
 #endif

@@ -27,6 +27,8 @@
 
 enum { EXIT_DONE = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_INTERRUPTED = 3 };
 
+#define DEFAULT_MAX_OUTPUT 50e9 /* bytes: --max-output 50G */
+
 /* Set by SIGINT/SIGTERM. A signal handler can reach nothing else, so this one flag is the only
  * mutable global of the program; the library gets a pointer to it. */
 static atomic_int stop_flag;
@@ -68,21 +70,36 @@ static void usage_keys(FILE *f)
             print_names(f, k->names);
         else if (gs_key_has_list(k))
             fprintf(f, "integer | {layers: [w1, ...]}");
+        else if (k->type == GS_KEY_STR && k->dflt && !k->dflt[0])
+            fprintf(f, "[verdict, ...]");
         else
             fprintf(f, "%s",
                     k->type == GS_KEY_INT     ? "integer"
                     : k->type == GS_KEY_REAL  ? "real"
                     : k->type == GS_KEY_BATCH ? "integer | full"
                                               : "string");
-        fprintf(f, "%s%s%s  %s\n", k->dflt ? " (default " : " (required", k->dflt ? k->dflt : "",
-                ")", k->help);
+        fprintf(f, "%s%s%s  %s\n", k->dflt ? " (default " : " (required",
+                k->dflt ? (k->dflt[0] ? k->dflt : "[]") : "", ")", k->help);
     }
     fprintf(f, "  record.every       integer (default 1)  statistics every k steps\n"
-               "  record.grads       [steps] | {every: k} | {log: n}  gradient snapshots\n"
+               "  record.grads       [steps] | {every: k} | {log: n}  gradient snapshots (steps\n"
+               "                     must be < train.steps)\n"
                "  record.weights     true | false (default false)  also store weights\n"
                "  record.dtype       ");
     print_names(f, gs_dtype_names);
-    fprintf(f, " (default float32)  storage precision of tensors\n");
+    fprintf(f, " (default float32)  storage precision of tensors\n"
+               "  record.level       ");
+    print_names(f, gs_level_names);
+    fprintf(f, " (default standard)  per-layer statistics per row\n"
+               "  record.hist        {bins: k, every: e, min: a, max: b} | null (default null)\n"
+               "                     log10|v| histograms of gradients and deltas; min -12, max 2\n"
+               "  record.probe_batch integer (default 32)  rows of the fixed probe batch\n"
+               "  record.activations true | false (default false)  probe pre-activations\n"
+               "  record.deltas      true | false (default false)  probe back-propagated deltas\n"
+               "  record.jacobian    {inputs: m} | null (default null)  input-output Jacobian\n"
+               "                     singular values of the first m probe samples\n"
+               "  (definitions: docs/probes.md; overrides record.hist.bins=40, "
+               "record.jacobian.inputs=4, ...)\n");
 }
 
 static void usage_main(FILE *f)
@@ -106,7 +123,8 @@ static void usage_run(FILE *f)
 {
     fprintf(f,
             "usage: gradsweep run SPEC [-o OUT.h5] [-j THREADS] [--resume] [--force] [--dry-run]\n"
-            "                     [--progress SECONDS] [-q] [key.path=v1,v2 ...]\n"
+            "                     [--max-output SIZE] [--force-output] [--progress SECONDS] [-q]\n"
+            "                     [key.path=v1,v2 ...]\n"
             "\n"
             "Trains every run of SPEC (YAML) on THREADS OpenMP threads and writes OUT.h5\n"
             "(default results/<name>.h5) with its segment directory OUT.h5.d/.\n"
@@ -115,7 +133,12 @@ static void usage_run(FILE *f)
             "  -j, --threads N      worker threads (default: OMP_NUM_THREADS or all cores)\n"
             "  --resume             continue an interrupted output: finished runs are kept\n"
             "  --force              overwrite an existing output\n"
-            "  --dry-run            print runs, estimated flops and output size; train nothing\n"
+            "  --dry-run            print runs, estimated flops, output size per run and in all\n"
+            "                       (for the record settings) and memory; train nothing\n"
+            "  --max-output SIZE    refuse to start when a run's predicted output (uncompressed)\n"
+            "                       exceeds SIZE: bytes, or with a suffix K, M, G, T (powers of\n"
+            "                       1000: 50G = 50e9 bytes); default 50G\n"
+            "  --force-output       skip that check\n"
             "  --progress SECONDS   interval of plain progress lines when stderr is not a\n"
             "                       terminal (default 5)\n"
             "  -q, --quiet          no progress display\n"
@@ -154,7 +177,8 @@ typedef struct {
     const char *spec;
     const char *out;
     int threads;
-    int resume, force, dry_run, csv, quiet;
+    int resume, force, dry_run, csv, quiet, force_output;
+    double max_output; /* bytes */
     double progress_s;
     double commit_s;
     long commit_runs;
@@ -223,6 +247,17 @@ static int parse_args(int argc, char **argv, int is_run, cli_opts *o)
             }
             o->commit_runs = n;
             i++;
+        } else if (is_run && strcmp(a, "--max-output") == 0 && val) {
+            if (gs_budget_parse_size(val, &o->max_output) != 0 || !(o->max_output > 0)) {
+                fprintf(stderr,
+                        "gradsweep run: --max-output: expected a size > 0 in bytes, with an "
+                        "optional suffix K, M, G or T (powers of 1000), got '%s'\n",
+                        val);
+                return -1;
+            }
+            i++;
+        } else if (is_run && strcmp(a, "--force-output") == 0) {
+            o->force_output = 1;
         } else if (is_run && strcmp(a, "--resume") == 0) {
             o->resume = 1;
         } else if (is_run && strcmp(a, "--force") == 0) {
@@ -352,70 +387,6 @@ static int cmd_list(int argc, char **argv)
     return EXIT_DONE;
 }
 
-/* Layer dimensions of a run as far as the plan knows them (hdf5 data: the first and last hidden
- * widths stand in for the input and output dims, which only the data file tells). */
-typedef struct {
-    double d_in, d_out, w, L, weights, biases, units, rows_b, samples;
-} run_dims;
-
-static run_dims dims_of(const gs_run_config *c)
-{
-    run_dims d;
-    size_t depth = (size_t)c->depth;
-    int64_t din = gs_config_width(c, 0), dout = gs_config_width(c, depth ? depth - 1 : 0), n = 0;
-    int gm = gs_data_shape(c, &din, &dout, &n);
-    d.d_in = (double)din;
-    d.d_out = (double)dout;
-    d.L = (double)c->depth + 1;
-    d.w = (double)c->width;
-    d.weights = c->depth == 0 ? d.d_in * d.d_out
-                              : d.d_in * d.w + (double)(c->depth - 1) * d.w * d.w + d.w * d.d_out;
-    d.biases = (double)c->depth * d.w + d.d_out;
-    if (c->width_list[0]) {
-        /* n_0 = d_in, n_i = units of hidden layer i, n_(depth+1) = d_out: weights sum
-         * n_l n_(l+1), biases n_(l+1); w is the widest hidden layer */
-        double prev = d.d_in;
-        d.w = 0;
-        d.weights = 0;
-        d.biases = d.d_out;
-        for (size_t i = 0; i < depth; i++) {
-            double cur = (double)gs_config_width(c, i);
-            d.weights += prev * cur;
-            d.biases += cur;
-            d.w = cur > d.w ? cur : d.w;
-            prev = cur;
-        }
-        d.weights += prev * d.d_out;
-    }
-    d.units = d.biases;
-    d.samples = gm ? (double)n : 0.0;
-    d.rows_b = c->batch > 0 ? (double)c->batch : d.samples;
-    return d;
-}
-
-/* Estimated output bytes of one run before compression: statistics rows and snapshot tensors. */
-static double run_bytes(const gs_plan *plan, const gs_run *run)
-{
-    run_dims d = dims_of(&run->cfg);
-    double rows = (double)gs_record_stat_rows(&plan->record, run->cfg.steps);
-    double snaps = (double)gs_record_snapshot_steps(&plan->record, run->cfg.steps, NULL, 0);
-    double esize = plan->record.dtype == GS_DTYPE_FLOAT64 ? 8.0 : 4.0;
-    return rows * (d.L + 2) * 8.0 + snaps * d.weights * esize * (plan->record.weights ? 2.0 : 1.0);
-}
-
-/* Estimated bytes of a finished run's result (float64 buffers) and of a training run (net,
- * activations, synthetic data set, minibatch buffers) on top of its result. */
-static void run_memory(const gs_plan *plan, const gs_run *run, double *result, double *train)
-{
-    run_dims d = dims_of(&run->cfg);
-    double rows = (double)gs_record_stat_rows(&plan->record, run->cfg.steps) + 1;
-    double snaps = (double)gs_record_snapshot_steps(&plan->record, run->cfg.steps, NULL, 0);
-    double maxn = d.w > d.d_in ? d.w : d.d_in;
-    *result = 8.0 * (rows * (d.L + 1) + snaps * d.weights * (plan->record.weights ? 2.0 : 1.0));
-    *train = 8.0 * (2 * (d.weights + d.biases) + 2 * d.rows_b * d.units + 2 * d.rows_b * maxn +
-                    d.rows_b * d.d_out + d.samples * (d.d_in + 2) + d.rows_b * d.d_in);
-}
-
 static void human(double v, const char *unit, char *buf, size_t n)
 {
     const char *pre[] = {"", "k", "M", "G", "T", "P", "E"};
@@ -427,22 +398,122 @@ static void human(double v, const char *unit, char *buf, size_t n)
     snprintf(buf, n, "%.3g %s%s", v, pre[i], unit);
 }
 
-static void dry_run(const gs_plan *plan, int threads)
+/* Budgets of every run: from the loaded data sets when given (file kinds), else from the
+ * config (file kinds: the hidden widths stand in for the data dims). NULL when out of memory. */
+static gs_budget *plan_budgets(const gs_plan *plan, const gs_plan_data *data)
 {
-    double flops = 0, bytes = 0, max_res = 0, max_run = 0;
+    gs_budget *b = calloc(plan->n_runs ? plan->n_runs : 1, sizeof *b);
+    for (size_t i = 0; b && i < plan->n_runs; i++) {
+        const gs_run_config *c = &plan->runs[i].cfg;
+        const gs_dataset *ds = data ? gs_plan_data_get(data, i) : NULL;
+        int64_t d_in, d_out, n;
+        gs_budget_shape(c, &d_in, &d_out, &n);
+        if (ds) {
+            d_in = (int64_t)ds->d;
+            d_out = (int64_t)ds->k;
+            n = (int64_t)ds->n;
+        }
+        gs_budget_run(&b[i], &plan->record, c, d_in, d_out, n);
+    }
+    return b;
+}
+
+/* "grads snapshots 40 GB, weights snapshots 2 GB, statistics rows 1 MB": the largest parts. */
+static void top_parts(const gs_budget *b, char *buf, size_t n)
+{
+    int used[GS_BUDGET__COUNT] = {0};
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int k = 0; k < 3; k++) {
+        int best = -1;
+        for (int i = 0; i < GS_BUDGET__COUNT; i++)
+            if (!used[i] && b->part[i] > 0 && (best < 0 || b->part[i] > b->part[best]))
+                best = i;
+        if (best < 0)
+            break;
+        used[best] = 1;
+        char hb[32];
+        human(b->part[best], "B", hb, sizeof hb);
+        int w = snprintf(buf + len, len < n ? n - len : 0, "%s%s %s", k ? ", " : "",
+                         gs_budget_names[best], hb);
+        len += w > 0 ? (size_t)w : 0;
+    }
+}
+
+static int cmp_total(const void *a, const void *b)
+{
+    double x = (*(const gs_budget *const *)a)->total, y = (*(const gs_budget *const *)b)->total;
+    return (x > y) - (x < y);
+}
+
+/* The largest budget above limit (or NULL) and how many runs are above it. */
+static size_t over_limit(const gs_budget *b, size_t n, double limit, size_t *worst)
+{
+    size_t count = 0;
+    *worst = (size_t)-1;
+    for (size_t i = 0; i < n; i++) {
+        if (b[i].total <= limit)
+            continue;
+        count++;
+        if (*worst == (size_t)-1 || b[i].total > b[*worst].total)
+            *worst = i;
+    }
+    return count;
+}
+
+static void print_output_budget(const gs_plan *plan, const gs_budget *b, double limit)
+{
+    const gs_budget **order = malloc((plan->n_runs ? plan->n_runs : 1) * sizeof *order);
+    double total = 0;
+    char tb[32], sb[32], mb[32], lb[32], lim[32], parts[256];
+    if (!order || plan->n_runs == 0) {
+        free(order);
+        return;
+    }
     for (size_t i = 0; i < plan->n_runs; i++) {
+        order[i] = &b[i];
+        total += b[i].total;
+    }
+    qsort(order, plan->n_runs, sizeof *order, cmp_total);
+    const gs_budget *big = order[plan->n_runs - 1];
+    human(total, "B", tb, sizeof tb);
+    human(order[0]->total, "B", sb, sizeof sb);
+    human(order[plan->n_runs / 2]->total, "B", mb, sizeof mb);
+    human(big->total, "B", lb, sizeof lb);
+    human(limit, "B", lim, sizeof lim);
+    top_parts(big, parts, sizeof parts);
+    printf("estimated output:  %s in all before compression; per run %s smallest, %s median, "
+           "%s largest (run %s: %s)\n",
+           tb, sb, mb, lb, plan->runs[big - b].id, parts);
+    size_t worst, n_over = over_limit(b, plan->n_runs, limit, &worst);
+    if (n_over > 0) {
+        human(b[worst].total, "B", lb, sizeof lb);
+        printf("over the limit:    %zu runs above --max-output %s, the largest run %s (%s); "
+               "gradsweep run refuses them unless --force-output\n",
+               n_over, lim, plan->runs[worst].id, lb);
+    }
+    free(order);
+}
+
+static void dry_run(const gs_plan *plan, int threads, double limit)
+{
+    double flops = 0, max_res = 0, max_run = 0;
+    int file_data = 0;
+    gs_budget *b = plan_budgets(plan, NULL);
+    for (size_t i = 0; i < plan->n_runs; i++) {
+        const gs_run_config *c = &plan->runs[i].cfg;
         double res, train;
+        int64_t d_in, d_out, n;
+        file_data |= !gs_budget_shape(c, &d_in, &d_out, &n);
         flops += plan->runs[i].cost;
-        bytes += run_bytes(plan, &plan->runs[i]);
-        run_memory(plan, &plan->runs[i], &res, &train);
+        gs_budget_memory(&plan->record, c, d_in, d_out, n, &res, &train);
         max_res = res > max_res ? res : max_res;
         max_run = res + train > max_run ? res + train : max_run;
     }
     /* Workers each hold one run; the bounded queue holds 2 results per thread; the writer one. */
     double peak = (double)threads * max_run + (2.0 * threads + 1.0) * max_res;
-    char fb[32], bb[32], rb[32], pb[32];
+    char fb[32], rb[32], pb[32];
     human(flops, "FLOP", fb, sizeof fb);
-    human(bytes, "B", bb, sizeof bb);
     human(max_run, "B", rb, sizeof rb);
     human(peak, "B", pb, sizeof pb);
     printf("%s: %zu runs (%zu axes, %lld replicates)\n", plan->name, plan->n_runs, plan->n_axes,
@@ -450,9 +521,40 @@ static void dry_run(const gs_plan *plan, int threads)
     for (size_t a = 0; a < plan->n_axes; a++)
         printf("  axis %-18s %zu values\n", plan->axes[a].key->path, plan->axes[a].n_values);
     printf("estimated compute: %s (training GEMMs, 6 * n_in * n_out * batch per layer-step)\n", fb);
-    printf("estimated output:  %s before compression\n", bb);
+    if (b)
+        print_output_budget(plan, b, limit);
+    if (file_data)
+        printf("                   (file data: the hidden widths stand in for the input and output "
+               "dims until the data are read)\n");
     printf("estimated memory:  %s for the largest run; peak about %s with -j %d\n", rb, pb,
            threads);
+    free(b);
+}
+
+/* Refuses (exit 2) a plan with a run whose predicted output exceeds the limit. */
+static int check_output_budget(const gs_plan *plan, const gs_plan_data *data, double limit)
+{
+    gs_budget *b = plan_budgets(plan, data);
+    size_t worst, n_over = b ? over_limit(b, plan->n_runs, limit, &worst) : 0;
+    if (n_over > 0) {
+        char eb[32], lim[32], parts[256];
+        human(b[worst].total, "B", eb, sizeof eb);
+        human(limit, "B", lim, sizeof lim);
+        top_parts(&b[worst], parts, sizeof parts);
+        fprintf(stderr,
+                "gradsweep: run %s would write about %s before compression (%s), more than "
+                "--max-output %s; record less (record.grads, record.weights, "
+                "record.activations, record.deltas, record.hist), raise --max-output, or pass "
+                "--force-output to write it anyway\n",
+                plan->runs[worst].id, eb, parts, lim);
+        if (n_over > 1)
+            fprintf(stderr,
+                    "gradsweep: %zu runs are over the limit (gradsweep run --dry-run shows "
+                    "the sizes)\n",
+                    n_over);
+    }
+    free(b);
+    return n_over > 0 ? -1 : 0;
 }
 
 /* Progress display: a bar on a terminal, a plain line every few seconds otherwise. */
@@ -570,6 +672,7 @@ static int cmd_run(int argc, char **argv)
 {
     cli_opts o = {0};
     o.progress_s = 5.0;
+    o.max_output = DEFAULT_MAX_OUTPUT;
     gs_plan *plan = NULL;
     gs_plan_data *data = NULL;
     gs_store *st = NULL;
@@ -588,7 +691,7 @@ static int cmd_run(int argc, char **argv)
         goto done;
     }
     if (o.dry_run) {
-        dry_run(plan, o.threads ? o.threads : omp_get_max_threads());
+        dry_run(plan, o.threads ? o.threads : omp_get_max_threads(), o.max_output);
         goto done;
     }
     if (!o.out) {
@@ -601,6 +704,12 @@ static int cmd_run(int argc, char **argv)
     if (s != GS_OK) {
         fprintf(stderr, "gradsweep: %s\n", err.msg);
         rc = gs_status_exit_code(s);
+        goto done;
+    }
+    /* The output budget needs the data dims of file runs, so it comes after the data load and
+     * before anything is created. */
+    if (!o.force_output && check_output_budget(plan, data, o.max_output) != 0) {
+        rc = EXIT_USAGE;
         goto done;
     }
     if (make_parents(o.out) != 0) {

@@ -137,6 +137,9 @@ const gs_key gs_keys[] = {
      "compute precision of parameters, activations and gradients"},
     {"train.ftz", GS_KEY_ENUM, OFF(ftz), gs_bool_names, "false", 0, 0, -1,
      "flush denormal numbers to zero while the run computes (default: keep them)"},
+    {"train.stop_on", GS_KEY_STR, OFF(stop_on), NULL, "", 0, 0, -1,
+     "verdicts that end a run early (docs/probes.md): [] or a list of vanishing, exploding, "
+     "diverged, dead, saturated"},
     {NULL, 0, 0, 0, NULL, NULL, 0, 0, 0, NULL},
 };
 

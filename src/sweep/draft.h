@@ -9,6 +9,7 @@
 #include "gradsweep/config.h"
 #include "gradsweep/spec.h"
 #include "gradsweep/status.h"
+#include "sweep/yaml.h"
 
 #define GS_DRAFT_MAX_KEYS 64
 
@@ -22,6 +23,13 @@ typedef struct {
     char **vals; /* [n] canonical texts (gs_key_format); n == 1 for a fixed value */
 } gs_slot;
 
+/* Where a record setting was given, for messages: spec line or the override. */
+typedef struct {
+    int set;
+    int line;
+    const char *ovr;
+} gs_src;
+
 typedef struct {
     const char *file; /* name used in messages */
     gs_error *err;
@@ -34,10 +42,52 @@ typedef struct {
     const char *name_ovr; /* the override that set the name, or NULL */
     uint64_t seed;
     int64_t replicates;
-    gs_record rec;   /* grad_steps owned by the draft until handed to the plan */
-    int top_line;    /* line of the document's root mapping */
-    int sec_line[3]; /* lines of the data, model and train keys (0 when absent) */
+    gs_record rec;        /* grad_steps owned by the draft until handed to the plan */
+    int64_t max_step;     /* the largest explicit snapshot step */
+    gs_src src_step;      /* where max_step was given */
+    gs_src src_hist;      /* record.hist (its mapping, or the last part set) */
+    gs_src src_hist_part; /* the last of record.hist's every/min/max given */
+    gs_src src_jacobian;  /* record.jacobian */
+    gs_src src_probe;     /* record.probe_batch */
+    int top_line;         /* line of the document's root mapping */
+    int sec_line[3];      /* lines of the data, model and train keys (0 when absent) */
 } gs_draft;
+
+/* Spec record keys that may be overridden ("record.every", ...), NULL-terminated. */
+extern const char *const gs_draft_record_overrides[];
+
+/* The parser's record section before the spec is read: every default of docs/spec.md (every 1,
+ * float32, level standard, histograms and Jacobian off, hist range [-12, 2], probe batch 32). */
+void gs_draft_record_defaults(gs_record *r);
+
+/* Reads the spec's record mapping into d->rec (record.c). GS_ESPEC naming file:line and key. */
+gs_status gs_draft_read_record(gs_draft *d, const gs_ynode *map);
+
+/* One record key from text: key without "record." ("every", "hist.bins", "grads.log", ...), from
+ * a spec line (ovr NULL) or an override. GS_ESPEC with the reason. */
+gs_status gs_draft_record_scalar(gs_draft *d, const char *key, const char *t, int line,
+                                 const char *ovr);
+
+/* Applies override ovr to record key `key` ("record.level") with value text vals (modified). */
+gs_status gs_draft_override_record(gs_draft *d, const char *key, char *vals, const char *ovr);
+
+/* The record checks that need the whole spec read: sorts and dedups the explicit snapshot steps,
+ * histogram parts without bins, hist min < max, jacobian inputs <= probe_batch. */
+gs_status gs_draft_check_record(gs_draft *d);
+
+/* Helpers of the YAML reader shared by spec.c and record.c: a node must be a non-null scalar; a
+ * mapping must not repeat a key; an unknown key with its did-you-mean. All return GS_ESPEC (or
+ * GS_OK) with "FILE:LINE: prefix.key: ..." messages. */
+gs_status gs_draft_need_scalar(gs_draft *d, const gs_ynode *v, const char *key);
+gs_status gs_draft_check_dups(gs_draft *d, const gs_ynode *map, const char *prefix);
+gs_status gs_draft_unknown_key(gs_draft *d, const gs_ynode *key, const char *prefix,
+                               const char *const *names);
+
+/* A YAML boolean (true/false, yes/no, on/off and capitalised forms). Returns 0, or -1. */
+int gs_draft_bool(const char *t, int *v);
+
+/* Whether key k is train.stop_on, a list of verdicts kept as canonical text (value.c). */
+int gs_draft_is_verdicts(const gs_key *k);
 
 /* " (did you mean 'x'?)" for the name nearest to word, or " (expected one of: a, b, c)". */
 void gs_draft_suggest(char *buf, size_t n, const char *word, const char *const *names);

@@ -232,6 +232,29 @@ static gs_status check_targets(const gs_draft *d, const gs_run *run)
                          "targets (use loss: mse)");
 }
 
+/* An explicit snapshot step at or beyond a run's last step would never be recorded: an error,
+ * checked against the run with the fewest steps (train.steps may be an axis). */
+static gs_status check_grad_steps(const gs_draft *d, const gs_plan *p)
+{
+    const gs_record *r = &p->record;
+    const gs_run *shortest = NULL;
+    for (size_t i = 0; i < p->n_runs; i++)
+        if (!shortest || p->runs[i].cfg.steps < shortest->cfg.steps)
+            shortest = &p->runs[i];
+    if (r->n_grad_steps == 0 || !shortest)
+        return GS_OK;
+    int64_t last = r->grad_steps[r->n_grad_steps - 1], steps = shortest->cfg.steps;
+    if (last < steps)
+        return GS_OK;
+    const gs_slot *ss = &d->slots[gs_key_find("train.steps") - gs_keys];
+    return gs_draft_fail(d, d->src_step.line, d->src_step.ovr, "record.grads",
+                         "step %lld is beyond train.steps = %lld (run %s%s records steps "
+                         "0..%lld) and would never be recorded",
+                         (long long)last, (long long)steps, shortest->id,
+                         ss->is_axis ? ", the fewest steps of the sweep," : "",
+                         (long long)steps - 1);
+}
+
 static int cmp_run_id(const void *a, const void *b)
 {
     const gs_run *x = *(const gs_run *const *)a, *y = *(const gs_run *const *)b;
@@ -325,10 +348,19 @@ static void sb_quoted(sbuf *b, const char *s)
 }
 
 /* A value as YAML: strings quoted, a layer list "[64,32]" as {layers: [64,32]} (a bare list
- * would read back as an axis). */
+ * would read back as an axis), verdicts "diverged,dead" as the list [diverged, dead]. */
 static void sb_value(sbuf *b, const gs_key *k, const char *v)
 {
-    if (k->type == GS_KEY_STR)
+    if (gs_draft_is_verdicts(k)) {
+        sb_printf(b, "[");
+        for (const char *p = v; *p; p++) {
+            if (*p == ',')
+                sb_printf(b, ", ");
+            else
+                sb_printf(b, "%c", *p);
+        }
+        sb_printf(b, "]");
+    } else if (k->type == GS_KEY_STR)
         sb_quoted(b, v);
     else if (gs_key_has_list(k) && v[0] == '[')
         sb_printf(b, "{layers: %s}", v);
@@ -356,15 +388,29 @@ static void emit_section(sbuf *b, const gs_draft *d, const char *sec, unsigned k
         } else if (!s->is_axis) {
             sb_value(b, k, s->vals[0]);
         } else {
-            sb_printf(b, "[");
+            /* a plain list of stop_on would read back as one value */
+            int wrap = gs_draft_is_verdicts(k);
+            sb_printf(b, "%s[", wrap ? "{values: " : "");
             for (size_t i = 0; i < s->n; i++) {
                 sb_printf(b, "%s", i ? ", " : "");
                 sb_value(b, k, s->vals[i]);
             }
-            sb_printf(b, "]");
+            sb_printf(b, "]%s", wrap ? "}" : "");
         }
         sb_printf(b, "\n");
     }
+}
+
+/* Shortest "%.Ng" that reads back exactly (as gs_key_format writes reals). */
+static void sb_real(sbuf *b, double v)
+{
+    char buf[32];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    sb_printf(b, "%s", buf);
 }
 
 static void emit_record(sbuf *b, const gs_record *r)
@@ -381,6 +427,26 @@ static void emit_record(sbuf *b, const gs_record *r)
         sb_printf(b, ", log: %lld", (long long)r->grad_log);
     sb_printf(b, "%s\n  weights: %s\n  dtype: %s\n", plain ? "" : "}",
               r->weights ? "true" : "false", gs_dtype_names[r->dtype]);
+    sb_printf(b, "  level: %s\n  hist: ", gs_level_names[r->level]);
+    if (r->hist_bins > 0) {
+        sb_printf(b, "{bins: %lld, ", (long long)r->hist_bins);
+        if (r->hist_every > 0)
+            sb_printf(b, "every: %lld, ", (long long)r->hist_every);
+        sb_printf(b, "min: ");
+        sb_real(b, r->hist_min);
+        sb_printf(b, ", max: ");
+        sb_real(b, r->hist_max);
+        sb_printf(b, "}\n");
+    } else {
+        sb_printf(b, "null\n");
+    }
+    sb_printf(b, "  probe_batch: %lld\n  activations: %s\n  deltas: %s\n  jacobian: ",
+              (long long)r->probe_batch, r->activations ? "true" : "false",
+              r->deltas ? "true" : "false");
+    if (r->jacobian_inputs > 0)
+        sb_printf(b, "{inputs: %lld}\n", (long long)r->jacobian_inputs);
+    else
+        sb_printf(b, "null\n");
 }
 
 static char *resolved_yaml(const gs_draft *d, const gs_record *rec)
@@ -486,6 +552,8 @@ gs_status gs_draft_expand(gs_draft *d, gs_plan **out)
         if (st == GS_OK)
             st = gs_draft_check_arch(d, &p->runs[r]);
     }
+    if (st == GS_OK)
+        st = check_grad_steps(d, p);
     if (st == GS_OK)
         st = check_unique(d, p);
 done:

@@ -17,13 +17,9 @@
 static const char *const top_names[] = {"name",  "seed",  "replicates", "axes", "data",
                                         "model", "train", "record",     NULL};
 static const char *const sec_names[] = {"data", "model", "train", NULL};
-static const char *const rec_names[] = {"every", "grads", "weights", "dtype", NULL};
-static const char *const grads_names[] = {"steps", "every", "log", NULL};
 /* layers (model.width only) first, so that form_names + 1 are the axis forms of other keys */
 static const char *const form_names[] = {"layers", "logspace", "linspace", "values", NULL};
-static const char *const ovr_extra[] = {
-    "name",         "seed",           "replicates",   "record.every",
-    "record.grads", "record.weights", "record.dtype", NULL};
+static const char *const ovr_extra[] = {"name", "seed", "replicates", NULL};
 
 static gs_status oom(const gs_draft *d)
 {
@@ -97,7 +93,7 @@ static gs_status slot_add(gs_draft *d, size_t ki, const char *text, int line)
 
 /* ---- YAML nodes -> draft ----------------------------------------------------------------- */
 
-static gs_status need_scalar(gs_draft *d, const gs_ynode *v, const char *key)
+gs_status gs_draft_need_scalar(gs_draft *d, const gs_ynode *v, const char *key)
 {
     if (v->kind != GS_YSCALAR)
         return gs_draft_fail(d, v->line, NULL, key, "expected a single value, not a %s",
@@ -108,7 +104,7 @@ static gs_status need_scalar(gs_draft *d, const gs_ynode *v, const char *key)
 }
 
 /* Rejects a key given twice in one mapping. */
-static gs_status check_dups(gs_draft *d, const gs_ynode *map, const char *prefix)
+gs_status gs_draft_check_dups(gs_draft *d, const gs_ynode *map, const char *prefix)
 {
     for (size_t i = 1; i < map->n; i++) {
         for (size_t j = 0; j < i; j++) {
@@ -124,8 +120,8 @@ static gs_status check_dups(gs_draft *d, const gs_ynode *map, const char *prefix
     return GS_OK;
 }
 
-static gs_status unknown_key(gs_draft *d, const gs_ynode *key, const char *prefix,
-                             const char *const *names)
+gs_status gs_draft_unknown_key(gs_draft *d, const gs_ynode *key, const char *prefix,
+                               const char *const *names)
 {
     char hint[512], path[256];
     gs_draft_suggest(hint, sizeof hint, key->text, names);
@@ -222,19 +218,51 @@ static gs_status read_layers(gs_draft *d, size_t ki, const gs_ynode *seq, int li
     return st;
 }
 
-/* One value of an axis list: a scalar, or {layers: [...]} for a key with a layer list. */
+/* train.stop_on: [a, b, ...] as one value, the text "[a,b]" (the names are checked and put in
+ * canonical order by gs_draft_parse_value). */
+static gs_status read_verdicts(gs_draft *d, size_t ki, const gs_ynode *seq)
+{
+    const gs_key *k = &gs_keys[ki];
+    size_t len = 3;
+    for (size_t i = 0; i < seq->n; i++) {
+        const gs_ynode *it = seq->kids[i];
+        if (it->kind != GS_YSCALAR || gs_yaml_is_null(it))
+            return gs_draft_fail(d, it->line, NULL, k->path,
+                                 "entry %zu: expected a verdict name, not a %s", i + 1,
+                                 it->kind == GS_YSEQ   ? "list"
+                                 : it->kind == GS_YMAP ? "mapping"
+                                                       : "null");
+        len += strlen(it->text) + 1;
+    }
+    char *text = malloc(len);
+    if (!text)
+        return oom(d);
+    size_t pos = 0;
+    text[pos++] = '[';
+    for (size_t i = 0; i < seq->n; i++)
+        pos += (size_t)snprintf(text + pos, len - pos, "%s%s", i ? "," : "", seq->kids[i]->text);
+    snprintf(text + pos, len - pos, "]");
+    gs_status st = slot_add(d, ki, text, seq->line);
+    free(text);
+    return st;
+}
+
+/* One value of an axis list: a scalar, {layers: [...]} for a key with a layer list, or a list of
+ * verdicts for train.stop_on. */
 static gs_status axis_item(gs_draft *d, size_t ki, const gs_ynode *it)
 {
     static const char *const layers_names[] = {"layers", NULL};
     const gs_key *k = &gs_keys[ki];
+    if (it->kind == GS_YSEQ && gs_draft_is_verdicts(k))
+        return read_verdicts(d, ki, it);
     if (it->kind == GS_YMAP && gs_key_has_list(k)) {
         if (it->n != 1)
             return gs_draft_fail(d, it->line, NULL, k->path, "expected {layers: [w1, ...]}");
         if (strcmp(it->kids[0]->text, "layers") != 0)
-            return unknown_key(d, it->kids[0], k->path, layers_names);
+            return gs_draft_unknown_key(d, it->kids[0], k->path, layers_names);
         return read_layers(d, ki, it->kids[1], it->line);
     }
-    gs_status st = need_scalar(d, it, k->path);
+    gs_status st = gs_draft_need_scalar(d, it, k->path);
     return st == GS_OK ? slot_add(d, ki, it->text, it->line) : st;
 }
 
@@ -253,17 +281,22 @@ static gs_status axis_list(gs_draft *d, size_t ki, const gs_ynode *seq)
 }
 
 /* A key's value: scalar (fixed), list (axis) or {logspace|linspace|values: ...} (axis); for
- * model.width also {layers: [...]} (fixed: one list of per-layer widths). */
+ * model.width also {layers: [...]} (fixed: one list of per-layer widths); for train.stop_on a
+ * list is one value (fixed), and an axis needs {values: [[...], ...]}. */
 static gs_status read_key(gs_draft *d, size_t ki, const gs_ynode *v)
 {
     const gs_key *k = &gs_keys[ki];
     int lists = gs_key_has_list(k);
     gs_status st = GS_OK;
     if (v->kind == GS_YSCALAR) {
-        if ((st = need_scalar(d, v, k->path)) != GS_OK)
+        if ((st = gs_draft_need_scalar(d, v, k->path)) != GS_OK)
             return st;
         slot_begin(d, ki, v->line, NULL, 0);
         return slot_add(d, ki, v->text, v->line);
+    }
+    if (v->kind == GS_YSEQ && gs_draft_is_verdicts(k)) {
+        slot_begin(d, ki, v->line, NULL, 0);
+        return read_verdicts(d, ki, v);
     }
     if (v->kind == GS_YMAP && v->n == 1 && strcmp(v->kids[0]->text, "layers") == 0) {
         if (!lists)
@@ -335,7 +368,7 @@ static gs_status read_sugar(gs_draft *d, const sugar *sg, const gs_ynode *v)
     gs_status st = GS_OK;
     if (v->kind != GS_YMAP || v->n == 0 || v->n > sg->max_keys)
         return gs_draft_fail(d, v->line, NULL, sg->path, "%s", sg->expected);
-    if ((st = check_dups(d, v, sg->path)) != GS_OK)
+    if ((st = gs_draft_check_dups(d, v, sg->path)) != GS_OK)
         return st;
     for (size_t i = 0; i < v->n; i++) {
         const gs_ynode *key = v->kids[2 * i];
@@ -346,7 +379,7 @@ static gs_status read_sugar(gs_draft *d, const sugar *sg, const gs_ynode *v)
         while (sg->names[j] && strcmp(sg->names[j], key->text) != 0)
             j++;
         if (!sg->names[j] || !k)
-            return unknown_key(d, key, sg->path, sg->names);
+            return gs_draft_unknown_key(d, key, sg->path, sg->names);
         if (d->slots[k - gs_keys].set)
             return sugar_twice(d, key->line, sg, k);
         if ((st = read_key(d, (size_t)(k - gs_keys), v->kids[2 * i + 1])) != GS_OK)
@@ -369,7 +402,7 @@ static gs_status read_section(gs_draft *d, const char *sec, const gs_ynode *map)
         if (strncmp(sugars[i].path, sec, plen) == 0 && sugars[i].path[plen] == '.')
             names[nn++] = sugars[i].path + plen + 1;
     names[nn] = NULL;
-    if ((st = check_dups(d, map, sec)) != GS_OK)
+    if ((st = gs_draft_check_dups(d, map, sec)) != GS_OK)
         return st;
     for (size_t i = 0; i < map->n; i++) {
         const gs_ynode *key = map->kids[2 * i];
@@ -386,135 +419,13 @@ static gs_status read_section(gs_draft *d, const char *sec, const gs_ynode *map)
         }
         const gs_key *k = gs_key_find(path);
         if (!k)
-            return unknown_key(d, key, sec, names);
+            return gs_draft_unknown_key(d, key, sec, names);
         if (d->slots[k - gs_keys].set) /* set by a sugar (a repeated key is a duplicate) */
             return sugar_twice(d, key->line, sugar_of(path), k);
         if ((st = read_key(d, (size_t)(k - gs_keys), map->kids[2 * i + 1])) != GS_OK)
             return st;
     }
     return GS_OK;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-static gs_status add_step(gs_draft *d, int64_t step)
-{
-    int64_t *s = realloc(d->rec.grad_steps, (d->rec.n_grad_steps + 1) * sizeof *s);
-    if (!s)
-        return oom(d);
-    d->rec.grad_steps = s;
-    s[d->rec.n_grad_steps++] = step;
-    return GS_OK;
-}
-
-static gs_status grad_steps(gs_draft *d, const gs_ynode *seq)
-{
-    char why[WHY_MAX];
-    int64_t v;
-    if (seq->kind != GS_YSEQ)
-        return gs_draft_fail(d, seq->line, NULL, "record.grads", "steps must be a list");
-    for (size_t i = 0; i < seq->n; i++) {
-        const gs_ynode *it = seq->kids[i];
-        gs_status st = need_scalar(d, it, "record.grads");
-        if (st != GS_OK)
-            return st;
-        if (gs_draft_int(it->text, 0, 1e15, &v, why, sizeof why) != 0)
-            return gs_draft_fail(d, it->line, NULL, "record.grads", "step %s", why);
-        if ((st = add_step(d, v)) != GS_OK)
-            return st;
-    }
-    return GS_OK;
-}
-
-/* grads: [steps...] or {steps: [...], every: k, log: n}. */
-static gs_status read_grads(gs_draft *d, const gs_ynode *v)
-{
-    char why[WHY_MAX];
-    gs_status st = GS_OK;
-    if (v->kind == GS_YSEQ)
-        return grad_steps(d, v);
-    if (gs_yaml_is_null(v))
-        return GS_OK;
-    if (v->kind != GS_YMAP)
-        return gs_draft_fail(d, v->line, NULL, "record.grads",
-                             "expected a list of steps or {every: k} / {log: n}");
-    if ((st = check_dups(d, v, "record.grads")) != GS_OK)
-        return st;
-    for (size_t i = 0; i < v->n && st == GS_OK; i++) {
-        const gs_ynode *key = v->kids[2 * i], *val = v->kids[2 * i + 1];
-        int is_every = strcmp(key->text, "every") == 0;
-        if (strcmp(key->text, "steps") == 0) {
-            st = grad_steps(d, val);
-        } else if (is_every || strcmp(key->text, "log") == 0) {
-            int64_t *dst = is_every ? &d->rec.grad_every : &d->rec.grad_log;
-            char path[64];
-            snprintf(path, sizeof path, "record.grads.%s", key->text);
-            if ((st = need_scalar(d, val, path)) != GS_OK)
-                break;
-            if (gs_draft_int(val->text, is_every ? 1 : 2, 1e15, dst, why, sizeof why) != 0)
-                st = gs_draft_fail(d, val->line, NULL, path, "%s", why);
-        } else {
-            st = unknown_key(d, key, "record.grads", grads_names);
-        }
-    }
-    return st;
-}
-
-static int parse_bool(const char *t, int *v)
-{
-    static const char *const yes[] = {"true", "True", "TRUE", "yes", "Yes", "on", NULL};
-    static const char *const no[] = {"false", "False", "FALSE", "no", "No", "off", NULL};
-    for (size_t i = 0; yes[i]; i++) {
-        if (strcmp(t, yes[i]) == 0 || strcmp(t, no[i]) == 0) {
-            *v = strcmp(t, yes[i]) == 0;
-            return 0;
-        }
-    }
-    return -1;
-}
-
-/* One record key other than grads, from text (YAML scalar or override value). */
-static gs_status record_scalar(gs_draft *d, const char *key, const char *t, int line,
-                               const char *ovr)
-{
-    char why[WHY_MAX], path[64];
-    snprintf(path, sizeof path, "record.%s", key);
-    if (strcmp(key, "every") == 0) {
-        if (gs_draft_int(t, 1, 1e15, &d->rec.every, why, sizeof why) != 0)
-            return gs_draft_fail(d, line, ovr, path, "%s", why);
-    } else if (strcmp(key, "weights") == 0) {
-        if (parse_bool(t, &d->rec.weights) != 0)
-            return gs_draft_fail(d, line, ovr, path, "expected true or false, got '%s'", t);
-    } else if (gs_draft_enum(t, gs_dtype_names, &d->rec.dtype, why, sizeof why) != 0) {
-        return gs_draft_fail(d, line, ovr, path, "%s", why);
-    }
-    return GS_OK;
-}
-
-static gs_status read_record(gs_draft *d, const gs_ynode *map)
-{
-    gs_status st = GS_OK;
-    if (map->kind != GS_YMAP)
-        return gs_draft_fail(d, map->line, NULL, "record", "expected a mapping of keys");
-    if ((st = check_dups(d, map, "record")) != GS_OK)
-        return st;
-    for (size_t i = 0; i < map->n && st == GS_OK; i++) {
-        const gs_ynode *key = map->kids[2 * i], *val = map->kids[2 * i + 1];
-        char path[256];
-        snprintf(path, sizeof path, "record.%s", key->text);
-        if (strcmp(key->text, "grads") == 0)
-            st = read_grads(d, val);
-        else if (strcmp(key->text, "every") != 0 && strcmp(key->text, "weights") != 0 &&
-                 strcmp(key->text, "dtype") != 0)
-            st = unknown_key(d, key, "record", rec_names);
-        else if ((st = need_scalar(d, val, path)) == GS_OK)
-            st = record_scalar(d, key->text, val->text, val->line, NULL);
-    }
-    return st;
 }
 
 /* name, seed, replicates from text (YAML scalar or override value). */
@@ -573,7 +484,7 @@ static gs_status read_root(gs_draft *d, const gs_ynode *root)
     if (root->kind != GS_YMAP)
         return gs_draft_fail(d, root->line, NULL, NULL, "a spec is a mapping (name: ..., ...)");
     d->top_line = root->line;
-    if ((st = check_dups(d, root, "")) != GS_OK)
+    if ((st = gs_draft_check_dups(d, root, "")) != GS_OK)
         return st;
     for (size_t i = 0; i < root->n && st == GS_OK; i++) {
         const gs_ynode *key = root->kids[2 * i], *val = root->kids[2 * i + 1];
@@ -586,15 +497,15 @@ static gs_status read_root(gs_draft *d, const gs_ynode *root)
             d->sec_line[sec] = key->line;
             st = read_section(d, kt, val);
         } else if (strcmp(kt, "record") == 0) {
-            st = read_record(d, val);
+            st = gs_draft_read_record(d, val);
         } else if (strcmp(kt, "axes") == 0) {
             axes = val;
         } else if (strcmp(kt, "name") == 0 || strcmp(kt, "seed") == 0 ||
                    strcmp(kt, "replicates") == 0) {
-            if ((st = need_scalar(d, val, kt)) == GS_OK)
+            if ((st = gs_draft_need_scalar(d, val, kt)) == GS_OK)
                 st = top_scalar(d, kt, val->text, val->line, NULL);
         } else {
-            st = unknown_key(d, key, "", top_names);
+            st = gs_draft_unknown_key(d, key, "", top_names);
         }
     }
     if (st == GS_OK && axes)
@@ -603,33 +514,6 @@ static gs_status read_root(gs_draft *d, const gs_ynode *root)
 }
 
 /* ---- overrides --------------------------------------------------------------------------- */
-
-static gs_status override_grads(gs_draft *d, char *vals, const char *ovr)
-{
-    char why[WHY_MAX];
-    gs_status st = GS_OK;
-    free(d->rec.grad_steps);
-    d->rec.grad_steps = NULL;
-    d->rec.n_grad_steps = 0;
-    d->rec.grad_every = d->rec.grad_log = 0;
-    if (strcmp(vals, "none") == 0)
-        return GS_OK;
-    for (char *save = NULL, *t = strtok_r(vals, ",", &save); t && st == GS_OK;
-         t = strtok_r(NULL, ",", &save)) {
-        int64_t v;
-        if (strncmp(t, "every:", 6) == 0 || strncmp(t, "log:", 4) == 0) {
-            int ev = t[0] == 'e';
-            if (gs_draft_int(strchr(t, ':') + 1, ev ? 1 : 2, 1e15, &v, why, sizeof why) != 0)
-                return gs_draft_fail(d, 0, ovr, NULL, "%s", why);
-            *(ev ? &d->rec.grad_every : &d->rec.grad_log) = v;
-        } else if (gs_draft_int(t, 0, 1e15, &v, why, sizeof why) != 0) {
-            return gs_draft_fail(d, 0, ovr, NULL, "step %s", why);
-        } else {
-            st = add_step(d, v);
-        }
-    }
-    return st;
-}
 
 /* The next value of an override's comma-separated list: its end (the comma or the NUL). Commas
  * inside [...] belong to a value (a layer list "[64,32]"). */
@@ -686,6 +570,8 @@ static gs_status apply_override(gs_draft *d, const char *ovr, const char *const 
     int extra = 0;
     for (size_t i = 0; ovr_extra[i]; i++)
         extra |= strcmp(key, ovr_extra[i]) == 0;
+    for (size_t i = 0; gs_draft_record_overrides[i]; i++)
+        extra |= strcmp(key, gs_draft_record_overrides[i]) == 0;
     const sugar *sg = NULL;
     for (size_t i = 0; i < sizeof sugars / sizeof *sugars; i++)
         if (strcmp(key, sugars[i].path) == 0)
@@ -701,12 +587,10 @@ static gs_status apply_override(gs_draft *d, const char *ovr, const char *const 
         st = gs_draft_fail(d, 0, ovr, NULL, "unknown key '%s'%s", key, hint);
     } else if (k) {
         st = override_key(d, (size_t)(k - gs_keys), vals, ovr);
-    } else if (strcmp(key, "record.grads") == 0) {
-        st = override_grads(d, vals, ovr);
+    } else if (strncmp(key, "record.", 7) == 0) {
+        st = gs_draft_override_record(d, key, vals, ovr);
     } else if (strchr(vals, ',')) {
         st = gs_draft_fail(d, 0, ovr, NULL, "%s takes one value", key);
-    } else if (strncmp(key, "record.", 7) == 0) {
-        st = record_scalar(d, key + 7, vals, 0, ovr);
     } else {
         st = top_scalar(d, key, vals, 0, ovr);
     }
@@ -717,12 +601,14 @@ done:
 
 static gs_status apply_overrides(gs_draft *d, const char *const *ovr, size_t n)
 {
-    const char *names[GS_DRAFT_MAX_KEYS + 16];
+    const char *names[GS_DRAFT_MAX_KEYS + 32];
     size_t nn = 0;
     for (const gs_key *k = gs_keys; k->path; k++)
         names[nn++] = k->path;
     for (size_t i = 0; ovr_extra[i]; i++)
         names[nn++] = ovr_extra[i];
+    for (size_t i = 0; gs_draft_record_overrides[i]; i++)
+        names[nn++] = gs_draft_record_overrides[i];
     names[nn] = NULL;
     for (size_t i = 0; i < n; i++) {
         size_t klen = strcspn(ovr[i], "=");
@@ -851,16 +737,7 @@ static gs_status check_draft(gs_draft *d)
         return st;
     if ((st = check_train_keys(d)) != GS_OK)
         return st;
-    if (d->rec.n_grad_steps > 1) {
-        int64_t *v = d->rec.grad_steps;
-        size_t j = 1;
-        qsort(v, d->rec.n_grad_steps, sizeof *v, cmp_i64);
-        for (size_t i = 1; i < d->rec.n_grad_steps; i++)
-            if (v[i] != v[j - 1])
-                v[j++] = v[i];
-        d->rec.n_grad_steps = j;
-    }
-    return GS_OK;
+    return gs_draft_check_record(d);
 }
 
 /* ---- entry points ------------------------------------------------------------------------ */
@@ -886,8 +763,7 @@ gs_status gs_plan_parse(gs_plan **out, const char *text, size_t len, const char 
     d->err = err;
     d->n_keys = gs_key_count();
     d->replicates = 1;
-    d->rec.every = 1;
-    d->rec.dtype = GS_DTYPE_FLOAT32;
+    gs_draft_record_defaults(&d->rec);
     if (d->n_keys > GS_DRAFT_MAX_KEYS) {
         st = gs_error_set(err, GS_EINVAL, "spec: key table larger than %d", GS_DRAFT_MAX_KEYS);
         goto done;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +209,103 @@ static int parse_layers(const gs_key *k, const char *text, gs_run_config *cfg, c
     return 0;
 }
 
+int gs_draft_bool(const char *t, int *v)
+{
+    static const char *const yes[] = {"true", "True", "TRUE", "yes", "Yes", "on", NULL};
+    static const char *const no[] = {"false", "False", "FALSE", "no", "No", "off", NULL};
+    for (size_t i = 0; yes[i]; i++) {
+        if (strcmp(t, yes[i]) == 0 || strcmp(t, no[i]) == 0) {
+            *v = strcmp(t, yes[i]) == 0;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int gs_draft_is_verdicts(const gs_key *k)
+{
+    return k->type == GS_KEY_STR && k->offset == offsetof(gs_run_config, stop_on);
+}
+
+/* The verdicts a train.stop_on entry may name: all but healthy (a run is never stopped for being
+ * healthy). */
+static int verdict_index(const char *t, char *why, size_t n)
+{
+    const char *names[GS_VERDICT__COUNT];
+    size_t nn = 0;
+    for (int i = 0; i < GS_VERDICT__COUNT; i++)
+        if (i != GS_VERDICT_HEALTHY)
+            names[nn++] = gs_verdict_names[i];
+    names[nn] = NULL;
+    if (strcmp(t, gs_verdict_names[GS_VERDICT_HEALTHY]) == 0) {
+        snprintf(why, n, "'healthy' cannot stop a run (stop_on lists verdicts of doomed runs)");
+        return -1;
+    }
+    for (int i = 0; i < GS_VERDICT__COUNT; i++)
+        if (i != GS_VERDICT_HEALTHY && strcmp(t, gs_verdict_names[i]) == 0)
+            return i;
+    char hint[256];
+    gs_draft_suggest(hint, sizeof hint, t, names);
+    snprintf(why, n, "unknown verdict '%s'%s", t, hint);
+    return -1;
+}
+
+/* A train.stop_on value: "[a, b]" (a list, maybe empty), a single name, or the canonical text
+ * "a,b" ("" = none) read back. Stored canonically: the names in gs_verdict order joined by ",",
+ * so "[dead, diverged]" and "[diverged, dead]" are one value, "diverged,dead". */
+static int parse_verdicts(const gs_key *k, const char *text, gs_run_config *cfg, char *why,
+                          size_t n)
+{
+    char item[64];
+    int seen[GS_VERDICT__COUNT] = {0};
+    size_t tl = strlen(text), len = 0;
+    const char *p = text, *stop = text + tl;
+    if (tl > 0 && text[0] == '[') {
+        if (text[tl - 1] != ']') {
+            snprintf(why, n, "expected a list of verdicts [a, b, ...], got '%s'", text);
+            return -1;
+        }
+        p++;
+        stop--;
+    }
+    while (p < stop && *p == ' ')
+        p++;
+    while (p < stop) {
+        const char *comma = memchr(p, ',', (size_t)(stop - p)), *end = comma ? comma : stop;
+        while (p < end && *p == ' ')
+            p++;
+        while (end > p && end[-1] == ' ')
+            end--;
+        snprintf(item, sizeof item, "%.*s", (int)(end - p), p);
+        if (!*item) {
+            snprintf(why, n, "empty entry in '%s'", text);
+            return -1;
+        }
+        int v = verdict_index(item, why, n);
+        if (v < 0)
+            return -1;
+        if (seen[v]) {
+            snprintf(why, n, "verdict '%s' listed twice", item);
+            return -1;
+        }
+        seen[v] = 1;
+        if (!comma)
+            break;
+        p = comma + 1;
+        if (p == stop) {
+            snprintf(why, n, "empty entry in '%s'", text);
+            return -1;
+        }
+    }
+    char *base = (char *)cfg + k->offset;
+    base[0] = '\0';
+    for (int i = 0; i < GS_VERDICT__COUNT; i++)
+        if (seen[i])
+            len += (size_t)snprintf(base + len, k->size - len, "%s%s", len ? "," : "",
+                                    gs_verdict_names[i]);
+    return 0;
+}
+
 int gs_draft_parse_value(const gs_key *k, const char *text, gs_run_config *cfg, char *why, size_t n)
 {
     char *base = (char *)cfg + k->offset;
@@ -253,6 +351,8 @@ int gs_draft_parse_value(const gs_key *k, const char *text, gs_run_config *cfg, 
         memcpy(base, &ev, sizeof ev);
         return 0;
     case GS_KEY_STR:
+        if (gs_draft_is_verdicts(k))
+            return parse_verdicts(k, text, cfg, why, n);
         if (text[0] == '\0' || strlen(text) >= k->size) {
             snprintf(why, n, "%s", text[0] ? "value is too long" : "value must not be empty");
             return -1;
