@@ -2,7 +2,8 @@
  * achieved GFLOP/s of the training loop next to the single-thread OpenBLAS GEMM rate measured at
  * the same shapes and precision in the same process, for float64 and float32 compute, and (2) the
  * step time of the architecture and optimizer options against the plain net, measured side by
- * side in interleaved rounds. Usage: gradsweep_bench [--quick]. */
+ * side in interleaved rounds, and (3) the cost of the record.level tiers and histograms against
+ * training with a single statistics row. Usage: gradsweep_bench [--quick]. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,6 +236,51 @@ static int overhead(const variant *v, int nv, int rounds)
     return 0;
 }
 
+/* Cost of recording (docs/probes.md): training with a statistics row at every step at each
+ * record.level (and full with histograms of 32 bins every step) against training with one row
+ * (record.every = steps), side by side in interleaved rounds; setup is subtracted as in
+ * overhead() and the best loop time of the rounds counts. */
+static int tier_overhead(const workload *wl, int rounds)
+{
+    enum { NV = 5 };
+    const char *name[NV] = {"one row (training alone)", "every step: basic", "every step: standard",
+                            "every step: full", "every step: full + hist"};
+    gs_record rec[NV];
+    double best[NV], setup[NV];
+    for (int i = 0; i < NV; i++) {
+        rec[i] = (gs_record){.every = 1, .level = GS_LEVEL_BASIC, .dtype = GS_DTYPE_FLOAT32};
+        rec[i].level = i == 2 ? GS_LEVEL_STANDARD : i >= 3 ? GS_LEVEL_FULL : GS_LEVEL_BASIC;
+        rec[i].hist_bins = i == 4 ? 32 : 0;
+        rec[i].hist_min = -12.0;
+        rec[i].hist_max = 2.0;
+        best[i] = setup[i] = 1e30;
+    }
+    rec[0].every = wl->steps;
+    for (int i = 0; i < NV; i++)
+        for (int r = 0; r < 2; r++) {
+            double t = time_run(wl, 1, 3000 + (uint64_t)r, &rec[i]);
+            if (t < 0)
+                return 1;
+            setup[i] = t < setup[i] ? t : setup[i];
+        }
+    for (int r = 0; r < rounds; r++)
+        for (int i = 0; i < NV; i++) {
+            double t = time_run(wl, wl->steps, 1 + (uint64_t)r, &rec[i]) - setup[i];
+            if (t < -1.0)
+                return 1;
+            best[i] = t < best[i] ? t : best[i];
+        }
+    printf("\nrecording overhead: %s, relu, width %lld, depth %lld, batch %lld, %lld steps;\n"
+           "ms per step (best of %d interleaved rounds) and ratio to training alone\n"
+           "%-26s %10s %8s\n",
+           gs_dtype_names[wl->dtype], (long long)wl->width, (long long)wl->depth,
+           (long long)wl->batch, (long long)wl->steps, rounds, "record", "ms/step", "ratio");
+    for (int i = 0; i < NV; i++)
+        printf("%-26s %10.3f %8.3f\n", name[i], best[i] / (double)(wl->steps - 1) * 1e3,
+               best[i] / best[0]);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
@@ -283,5 +329,13 @@ int main(int argc, char **argv)
     v[6].wl.optimizer = GS_OPT_MOMENTUM;
     v[7].name = "dtype: float32";
     v[7].wl.dtype = F32;
-    return overhead(v, 8, quick ? 1 : 5);
+    if (overhead(v, 8, quick ? 1 : 5))
+        return 1;
+    const workload tw[] = {{256, 8, 128, quick ? 6 : 60, 1, F64, GS_NORM_NONE, 0, GS_OPT_SGD},
+                           {64, 8, 64, quick ? 6 : 300, 1, F64, GS_NORM_NONE, 0, GS_OPT_SGD},
+                           {64, 8, 64, quick ? 6 : 300, 1, F32, GS_NORM_NONE, 0, GS_OPT_SGD}};
+    for (int i = 0; i < 3; i++)
+        if (tier_overhead(&tw[i], quick ? 1 : 7))
+            return 1;
+    return 0;
 }

@@ -74,7 +74,7 @@
     X(GS_LEVEL_STANDARD, "standard")                                                               \
     X(GS_LEVEL_FULL, "full")
 
-/* Run verdicts (docs/probes.md), in storage order; severity is gs_verdict_severity. */
+/* Run verdicts (docs/probes.md), in storage order (not severity order: see docs/probes.md). */
 #define GS_VERDICT_LIST(X)                                                                         \
     X(GS_VERDICT_HEALTHY, "healthy")                                                               \
     X(GS_VERDICT_VANISHING, "vanishing")                                                           \

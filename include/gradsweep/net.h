@@ -22,6 +22,10 @@
 #include "gradsweep/config.h"
 #include "gradsweep/status.h"
 
+/* The backward hook of the probes (src/core/probe.h): what back-propagation reports besides the
+ * gradients. Private to the core. */
+struct gs_net_probe;
+
 #define GS_NET_STRUCT(NAME, R)                                                                     \
     typedef struct {                                                                               \
         size_t n_layers;  /* L = depth + 1 */                                                      \
@@ -56,7 +60,8 @@
         int bias;       /* 1 with bias vectors */                                                  \
         int norm;       /* gs_norm */                                                              \
         R norm_eps, norm_momentum;                                                                 \
-        R res_alpha; /* residual branch scale */                                                   \
+        R res_alpha;                /* residual branch scale */                                    \
+        struct gs_net_probe *probe; /* backward reports delta norms etc. through it; NULL: off */  \
     } NAME;
 GS_NET_STRUCT(gs_net, double)
 GS_NET_STRUCT(gs_netf, float)
@@ -83,7 +88,10 @@ GS_NET_STRUCT(gs_netf, float)
  *   outputs of (out - t)^2, t = y row or one-hot(label) (torch.nn.MSELoss). Exactly one of
  *   labels / targets is non-NULL. Leaves dL/dout in net->delta for backward.
  * backward(net, x, B): back-propagation from the loss gradient, for the same x as the last
- *   training-mode forward; fills dw, db, dgamma, dbeta.
+ *   training-mode forward; fills dw, db, dgamma, dbeta, and leaves h and a as forward made
+ *   them. With net->probe set (src/core/probe.h) it also reports, per layer, what exists only
+ *   during the pass (the norm, histogram or a copy of dL/dh_l, the per-example norm products);
+ *   the gradients are bitwise the same with or without it.
  * grad_norms(net, norms): Frobenius norm of dW_l for each layer into norms[L] (float64).
  * aux_grads_finite(net): whether every bias, gamma and beta gradient is finite; the step loop
  *   checks it with the norms of dW_l, so a NaN/Inf that reaches only those marks the step as

@@ -15,6 +15,7 @@
 #include <gsl/gsl_errno.h>
 #include <omp.h>
 
+#include "cli/cmd.h"
 #include "gradsweep/config.h"
 #include "gradsweep/driver.h"
 #include "gradsweep/spec.h"
@@ -112,6 +113,8 @@ static void usage_main(FILE *f)
             "commands:\n"
             "  run SPEC   train every run of a sweep spec and store it (gradsweep run --help)\n"
             "  list SPEC  print the expanded runs: id, seed, axis values (gradsweep list --help)\n"
+            "  theory     mean-field q*, chi1, depth scales and the critical line\n"
+            "             (gradsweep theory --help)\n"
             "  help       this text\n"
             "\n"
             "options: --help, --version\n"
@@ -793,6 +796,8 @@ int main(int argc, char **argv)
         return cmd_run(argc, argv);
     if (strcmp(cmd, "list") == 0)
         return cmd_list(argc, argv);
-    fprintf(stderr, "gradsweep: unknown command '%s' (commands: run, list, help)\n", cmd);
+    if (strcmp(cmd, "theory") == 0)
+        return gs_cmd_theory(argc - 1, argv + 1);
+    fprintf(stderr, "gradsweep: unknown command '%s' (commands: run, list, theory, help)\n", cmd);
     return EXIT_USAGE;
 }

@@ -14,6 +14,7 @@
 #include <cblas.h>
 
 #include "core/act.h"
+#include "core/probe.h"
 #include "gradsweep/net.h"
 #include "gradsweep/opt.h"
 
@@ -101,6 +102,8 @@ static gs_status check_blas_dims(const size_t *n, size_t L, size_t B, gs_error *
 #define ACT_GET gs_act_entry_get
 #define ENTRY_T gs_act_entry
 #define NORM gs_opt_norm
+#define HIST gs_probe_hist_add_d
+#define PNORM gs_probe_norm_d
 #include "core/net_impl.h"
 #undef R
 #undef R_IS_DOUBLE
@@ -112,6 +115,8 @@ static gs_status check_blas_dims(const size_t *n, size_t L, size_t B, gs_error *
 #undef ACT_GET
 #undef ENTRY_T
 #undef NORM
+#undef HIST
+#undef PNORM
 
 #define R float
 #define R_IS_DOUBLE 0
@@ -123,4 +128,6 @@ static gs_status check_blas_dims(const size_t *n, size_t L, size_t B, gs_error *
 #define ACT_GET gs_act_entryf_get
 #define ENTRY_T gs_act_entryf
 #define NORM gs_opt_normf
+#define HIST gs_probe_hist_add_f
+#define PNORM gs_probe_norm_f
 #include "core/net_impl.h"

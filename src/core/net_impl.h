@@ -4,6 +4,7 @@
  *   GEMM, AXPY  cblas_dgemm / cblas_sgemm and cblas_daxpy / cblas_saxpy
  *   ACT_GET     gs_act_entry_get / gs_act_entryf_get
  *   NORM        the float64 norm of an R vector (gs_opt_norm / gs_opt_normf)
+ *   HIST, PNORM histogram counts and the fast norm of an R vector (gs_probe_*_d / _f)
  *   R_IS_DOUBLE 1 or 0.
  * Arithmetic on tensors is in R (<tgmath.h> picks the function from the argument type; constants
  * go through C(x)); batch reductions that feed normalization, the loss and norms accumulate in
@@ -595,6 +596,39 @@ static void S(col_sums)(const R *restrict d, R *restrict db, size_t B, size_t n)
     }
 }
 
+/* ---- the probe hook (net->probe, probe.h): it reads the transient deltas, writes nothing the
+ * pass uses ---- */
+
+/* d [B][n[l+1]] holds delta_l = dL/dh_l: its norm, histogram counts and a copy. */
+static void S(probe_delta)(const NET *net, size_t l, const R *d, size_t B)
+{
+    struct gs_net_probe *p = net->probe;
+    size_t m = B * net->n[l + 1];
+    if (p->delta_norm)
+        p->delta_norm[l] = PNORM(d, m);
+    if (p->hist)
+        HIST(p->hist, d, m, p->hist_counts + l * p->hist->bins,
+             p->hist_out + l * GS_PROBE_HIST_OUT);
+    if (p->capture) {
+        double *restrict c = p->capture[l];
+        for (size_t i = 0; i < m; i++)
+            c[i] = (double)d[i];
+    }
+}
+
+/* d [B][n[l+1]] holds dL/du_l and in [B][n[l]] the layer's input: the row-norm products
+ * ||dL/du_l row i|| ||x_l row i|| of the closed-form per-example gradients (docs/probes.md). */
+static void S(probe_pe)(const NET *net, size_t l, const R *d, const R *in, size_t B)
+{
+    struct gs_net_probe *p = net->probe;
+    size_t n_in = net->n[l], n_out = net->n[l + 1];
+    if (!p->pe_norm)
+        return;
+    for (size_t i = 0; i < B; i++)
+        p->pe_scratch[i] = PNORM(d + i * n_out, n_out) * PNORM(in + i * n_in, n_in);
+    p->pe_norm[l] = gs_opt_norm(p->pe_scratch, B);
+}
+
 /* Hidden layer l backward: d [B][n] holds dL/d out_l on entry and dL/du_l (the GEMM output) on
  * return. *pend is the layer whose out receives the pending skip gradient in net->skip. */
 static void S(hidden_backward)(NET *net, size_t l, R *restrict d, size_t B, size_t *pend)
@@ -618,9 +652,13 @@ static void S(hidden_backward)(NET *net, size_t l, R *restrict d, size_t B, size
     }
     if (net->norm == GS_NORM_NONE) {
         e->bwd(d, net->h[l], net->a[l], net->db[l], B, n, net->alpha);
+        if (net->probe)
+            S(probe_delta)(net, l, d, B);
         return;
     }
     e->bwd(d, net->h[l], net->a[l], net->dbeta[l], B, n, net->alpha);
+    if (net->probe)
+        S(probe_delta)(net, l, d, B);
     /* h = gamma z + beta: dgamma_j = sum_i d_ij z_ij, dL/dz = d gamma */
     R *restrict dg = net->dgamma[l];
     const R *restrict zz = net->z[l], *restrict ga = net->gamma[l];
@@ -646,9 +684,13 @@ void P(backward)(NET *net, const R *x, size_t B)
     R *d = net->delta, *d2 = net->delta2; /* [B][n[l+1]] and [B][n[l]] */
     if (net->bias)
         S(col_sums)(d, net->db[L - 1], B, net->n[L]);
+    if (net->probe)
+        S(probe_delta)(net, L - 1, d, B);
     for (size_t l = L; l-- > 0;) {
         size_t n_in = net->n[l], n_out = net->n[l + 1];
         const R *in = l == 0 ? x : net->out[l - 1]; /* [B][n_in] */
+        if (net->probe)
+            S(probe_pe)(net, l, d, in, B);
         /* [n_out][B] x [B][n_in] -> [n_out][n_in] */
         GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, (int)n_out, (int)n_in, (int)B, C(1.0), d,
              (int)n_out, in, (int)n_in, C(0.0), net->dw[l], (int)n_in);
