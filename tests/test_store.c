@@ -21,6 +21,7 @@
 
 #include "check.h"
 #include "gradsweep/store.h"
+#include "gradsweep/theory.h"
 #include "store/internal.h"
 
 #define TINY_YAML                                                                                  \
@@ -1743,11 +1744,34 @@ static void check_probe_jac(hid_t g, const gs_result *res, int f32)
     CHECK(has_type(g, "jacobian/sv", H5T_IEEE_F64LE));
 }
 
-/* Run attributes of minor 2: status (stopped), verdict, verdict_step, delta_slope0. */
-static void check_probe_attrs(hid_t g, const gs_result *res)
+static int same_f64(double a, double b)
+{
+    return isnan(a) ? isnan(b) : a == b;
+}
+
+/* The theory values of cfg in order q_star, chi1, xi_grad, c_star, chi_c, xi_c, pred_slope. */
+static void theory_of(const gs_run_config *cfg, double out[7])
+{
+    gs_theory th;
+    gs_theory_for_run(cfg, &th);
+    double v[7] = {th.q_star, th.chi1, th.xi_grad, th.c_star, th.chi_c, th.xi_c, th.pred_slope};
+    memcpy(out, v, sizeof v);
+}
+
+static const char *const theory_names[7] = {"q_star", "chi1", "xi_grad",   "c_star",
+                                            "chi_c",  "xi_c", "pred_slope"};
+
+/* Run attributes of minor 2: status (stopped), verdict, verdict_step, delta_slope0 and the
+ * mean-field theory of the run's config. */
+static void check_probe_attrs(hid_t g, const gs_result *res, const gs_run_config *cfg)
 {
     int64_t vs = 99;
-    double d = 0;
+    double d = 0, th[7];
+    theory_of(cfg, th);
+    for (size_t i = 0; i < 7; i++) {
+        d = -1;
+        CHECK(gs_h5_read_f64(g, theory_names[i], &d) >= 0 && same_f64(d, th[i]));
+    }
     check_attr_str(g, "status", res->status == GS_RUN_STOPPED ? "stopped" : "ok");
     check_attr_str(g, "verdict", gs_verdict_names[res->verdict]);
     CHECK(gs_h5_read_i64(g, "verdict_step", &vs) >= 0 && vs == res->verdict_step);
@@ -1784,6 +1808,23 @@ static void check_probe_columns(hid_t f, const gs_plan *p, gs_result *const *res
     double step[8], slope[8];
     size_t n = summary_str(f, "status", 16, &status[0][0], 8);
     CHECK_EQ_INT(n, p->n_runs);
+    /* the theory columns (all but c_star and chi_c); NaN for runs of older segments */
+    for (size_t k = 0; k < 7; k++) {
+        double col[8], th[7];
+        if (k == 3 || k == 4)
+            continue;
+        CHECK_EQ_INT(summary_f64(f, theory_names[k], col, 8), n);
+        for (size_t i = 0; i < n && i < 8; i++) {
+            theory_of(&p->runs[i].cfg, th);
+            CHECK(same_f64(col[i], old[i] ? (double)NAN : th[k]));
+        }
+    }
+    {
+        double col[8], th[7];
+        theory_of(&p->runs[1].cfg, th);
+        CHECK_EQ_INT(summary_f64(f, "chi1", col, 8), n);
+        CHECK(!isnan(th[1])); /* a tanh MLP: theory applies, so the comparison is not NaN = NaN */
+    }
     CHECK_EQ_INT(summary_str(f, "verdict", 16, &verdict[0][0], 8), n);
     CHECK_EQ_INT(summary_f64(f, "verdict_step", step, 8), n);
     CHECK_EQ_INT(summary_f64(f, "delta_slope0", slope, 8), n);
@@ -1798,7 +1839,9 @@ static void check_probe_columns(hid_t f, const gs_plan *p, gs_result *const *res
 /* Deletes the minor-2 attributes from the runs of segment 1, as an older version wrote them. */
 static void strip_probe_attrs(const char *out, const gs_plan *p, const int *in_seg)
 {
-    static const char *const added[] = {"verdict", "verdict_step", "delta_slope0"};
+    static const char *const added[] = {"verdict", "verdict_step", "delta_slope0", "q_star",
+                                        "chi1",    "xi_grad",      "c_star",       "chi_c",
+                                        "xi_c",    "pred_slope"};
     char path[600];
     snprintf(path, sizeof path, "%s.d/seg-000001.h5", out);
     hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
@@ -1887,7 +1930,7 @@ static void test_probes(int dtype)
         CHECK(g >= 0);
         if (g < 0)
             continue;
-        check_probe_attrs(g, res[i]);
+        check_probe_attrs(g, res[i], &p->runs[i].cfg);
         check_row_stats(g, res[i]);
         check_hist(g, res[i], &p->record);
         check_probe_jac(g, res[i], dtype == GS_DTYPE_FLOAT32);
@@ -1914,7 +1957,7 @@ static void test_probes(int dtype)
     check_probe_columns(f, p, res, none);
     H5Fclose(f);
 
-    /* Segment 1 as written before verdicts existed: "", -1, NaN; counted as unknown. */
+    /* Segment 1 as written before verdicts and theory existed: "", -1, NaN; counted as unknown. */
     strip_probe_attrs(out, p, old);
     CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_OK);
     if (!st)

@@ -72,6 +72,11 @@ static const struct {
     {"eval_accuracy", COL_F64, offsetof(gs_store_row, eval_accuracy)},
     {"verdict", COL_VERDICT, offsetof(gs_store_row, verdict)},
     {"verdict_step", COL_I64, offsetof(gs_store_row, verdict_step)},
+    {"q_star", COL_F64, offsetof(gs_store_row, th.q_star)},
+    {"chi1", COL_F64, offsetof(gs_store_row, th.chi1)},
+    {"xi_grad", COL_F64, offsetof(gs_store_row, th.xi_grad)},
+    {"xi_c", COL_F64, offsetof(gs_store_row, th.xi_c)},
+    {"pred_slope", COL_F64, offsetof(gs_store_row, th.pred_slope)},
     {"delta_slope0", COL_F64, offsetof(gs_store_row, delta_slope0)},
 };
 #define N_FIXED (sizeof fixed / sizeof fixed[0])

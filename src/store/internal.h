@@ -12,6 +12,7 @@
 #include "gradsweep/spec.h"
 #include "gradsweep/status.h"
 #include "gradsweep/store.h"
+#include "gradsweep/theory.h"
 #include "gradsweep/train.h"
 
 #define GS_SCHEMA "gradsweep/1"
@@ -38,6 +39,7 @@ typedef struct {
     int verdict;          /* gs_verdict, or -1 for a run written before verdicts existed */
     int64_t verdict_step; /* -1 when healthy or unknown */
     double delta_slope0;  /* NaN when not recorded */
+    gs_theory th;         /* mean-field theory of the config (NaN fields when absent) */
     double final_loss;
     double gn_first, gn_last;        /* grad_norm of layers 0 and L-1 at step 0 (NaN when absent) */
     double eval_loss, eval_accuracy; /* the last held-out evaluation (NaN when none or absent) */
@@ -217,10 +219,11 @@ gs_status gs_probes_write(hid_t g, hid_t step, hid_t layer, const gs_result *res
 /* Scratch entries gs_probes_write needs for its index scales. */
 size_t gs_probes_tmp_len(const gs_result *res);
 
-/* Writes /runs/<id> of one finished run into group runs (the open segment's /runs); seg_path
- * names the segment file in messages. */
+/* Writes /runs/<id> of one finished run into group runs (the open segment's /runs), with th
+ * (gs_theory_for_run of its config) as attributes; seg_path names the segment in messages. */
 gs_status gs_segment_write_run(hid_t runs, const gs_plan *plan, const gs_run *run,
-                               const gs_result *res, const char *seg_path, gs_error *err);
+                               const gs_result *res, const gs_theory *th, const char *seg_path,
+                               gs_error *err);
 
 /* Reads the config and replicate of a committed row back from its segment (for messages about
  * runs that are not in the plan). */

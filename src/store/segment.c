@@ -61,7 +61,23 @@ static gs_status config_attrs(hid_t g, const gs_run_config *cfg, const ctx *c)
     return GS_OK;
 }
 
-static gs_status run_attrs(hid_t g, const gs_run *run, const gs_result *res, const ctx *c)
+/* The mean-field predictions of the run's config (docs/theory.md) as float64 attributes. */
+static gs_status theory_attrs(hid_t g, const gs_theory *th, const ctx *c)
+{
+    const struct {
+        const char *name;
+        double v;
+    } a[] = {{"q_star", th->q_star},        {"chi1", th->chi1},   {"xi_grad", th->xi_grad},
+             {"c_star", th->c_star},        {"chi_c", th->chi_c}, {"xi_c", th->xi_c},
+             {"pred_slope", th->pred_slope}};
+    for (size_t i = 0; i < sizeof a / sizeof a[0]; i++)
+        if (gs_h5_attr_f64(g, a[i].name, a[i].v) < 0)
+            return gs_seg_fail(c, "", a[i].name);
+    return GS_OK;
+}
+
+static gs_status run_attrs(hid_t g, const gs_run *run, const gs_result *res, const gs_theory *th,
+                           const ctx *c)
 {
     gs_status s = config_attrs(g, &run->cfg, c);
     if (s != GS_OK)
@@ -86,7 +102,7 @@ static gs_status run_attrs(hid_t g, const gs_run *run, const gs_result *res, con
         gs_h5_attr_i64(g, "verdict_step", res->verdict_step) < 0 ||
         gs_h5_attr_f64(g, "delta_slope0", res->delta_slope0) < 0)
         return gs_seg_fail(c, "", "H5Acreate/H5Awrite(run attributes)");
-    return GS_OK;
+    return theory_attrs(g, th, c);
 }
 
 /* Per-layer vectors [S, fan_out] stored next to W<l> on its scales: b<l> for every layer, and
@@ -291,7 +307,8 @@ static gs_status snapshots(hid_t g, const gs_result *res, hid_t ftype, int64_t *
 }
 
 gs_status gs_segment_write_run(hid_t runs, const gs_plan *plan, const gs_run *run,
-                               const gs_result *res, const char *seg_path, gs_error *err)
+                               const gs_result *res, const gs_theory *th, const char *seg_path,
+                               gs_error *err)
 {
     ctx c = {seg_path, run->id, err, 1};
     gs_status s = GS_OK;
@@ -314,7 +331,7 @@ gs_status gs_segment_write_run(hid_t runs, const gs_plan *plan, const gs_run *ru
         s = gs_seg_fail(&c, "", "H5Gcreate");
         goto done;
     }
-    if ((s = run_attrs(g, run, res, &c)) != GS_OK ||
+    if ((s = run_attrs(g, run, res, th, &c)) != GS_OK ||
         (s = stats(g, res, &plan->record, ftype, tmp, &c)) != GS_OK ||
         (s = eval_group(g, res, &c)) != GS_OK)
         goto done;
@@ -424,7 +441,14 @@ static gs_status read_row(hid_t file, gs_store_row *row, const ctx *c)
         read_opt_f64(g, "final_eval_accuracy", &row->eval_accuracy) < 0 ||
         read_verdict(g, &row->verdict) < 0 ||
         read_opt_i64(g, "verdict_step", &row->verdict_step, -1) < 0 ||
-        read_opt_f64(g, "delta_slope0", &row->delta_slope0) < 0) {
+        read_opt_f64(g, "delta_slope0", &row->delta_slope0) < 0 ||
+        read_opt_f64(g, "q_star", &row->th.q_star) < 0 ||
+        read_opt_f64(g, "chi1", &row->th.chi1) < 0 ||
+        read_opt_f64(g, "xi_grad", &row->th.xi_grad) < 0 ||
+        read_opt_f64(g, "c_star", &row->th.c_star) < 0 ||
+        read_opt_f64(g, "chi_c", &row->th.chi_c) < 0 ||
+        read_opt_f64(g, "xi_c", &row->th.xi_c) < 0 ||
+        read_opt_f64(g, "pred_slope", &row->th.pred_slope) < 0) {
         s = gs_seg_fail(c, "", "H5Aread(run attributes)");
         goto done;
     }

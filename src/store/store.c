@@ -527,9 +527,10 @@ gs_status gs_store_add_run(gs_store *st, const gs_run *run, const gs_result *res
     if (st->seg_file < 0 && (s = open_segment(st, err)) != GS_OK)
         goto done;
     gs_segment_path(st, st->next_seg, 1, part, sizeof part);
-    if ((s = gs_segment_write_run(st->seg_runs, st->plan, run, res, part, err)) != GS_OK)
-        goto done;
     gs_store_row row = {0};
+    gs_theory_for_run(&run->cfg, &row.th);
+    if ((s = gs_segment_write_run(st->seg_runs, st->plan, run, res, &row.th, part, err)) != GS_OK)
+        goto done;
     memcpy(row.id, run->id, sizeof row.id);
     int planned =
         run->index < st->plan->n_runs && strcmp(st->plan->runs[run->index].id, run->id) == 0;
