@@ -23,6 +23,7 @@ TIERS = {
     "full": {"pe_grad_var": "L", "pe_grad_snr": "L"},
 }
 ALL_STATS = {k: v for tier in TIERS.values() for k, v in tier.items()}
+THEORY = ("q_star", "chi1", "xi_grad", "c_star", "chi_c", "xi_c", "pred_slope")
 
 
 def need(cond, msg):
@@ -224,7 +225,7 @@ def check_jacobian(rid, g, m, d_in, d_out):
 def check_probes(rid, g, T, L, root):
     """Every schema_minor 2 object of a run group that is present."""
     if seg_minor(g) >= 2:
-        for a in ["verdict", "verdict_step", "delta_slope0", "train.stop_on"]:
+        for a in ["verdict", "verdict_step", "delta_slope0", "train.stop_on"] + list(THEORY):
             need(a in g.attrs, f"{rid}: attribute {a} missing")
     if "verdict" in g.attrs and "delta_norm" in g:  # a verdict computed from recorded rows
         v = text(g.attrs["verdict"])
@@ -302,8 +303,9 @@ def check_run(rid, g, row, root):
         need(text(row["verdict"]) == want, f"{rid}: /summary verdict {row['verdict']} != {want!r}")
         want = int(g.attrs["verdict_step"]) if "verdict_step" in g.attrs else -1
         need(int(row["verdict_step"]) == want, f"{rid}: /summary verdict_step")
-        want = float(g.attrs["delta_slope0"]) if "delta_slope0" in g.attrs else np.nan
-        need(same(float(row["delta_slope0"]), want), f"{rid}: /summary delta_slope0")
+        for c in ["delta_slope0"] + [t for t in THEORY if t not in ("c_star", "chi_c")]:
+            want = float(g.attrs[c]) if c in g.attrs else np.nan
+            need(same(float(row[c]), want), f"{rid}: /summary {c} != run attribute")
 
 
 def seg_minor(g):
@@ -325,7 +327,8 @@ with h5py.File(path, "r") as f:
     if minor >= 1:
         cols += ["eval_loss", "eval_accuracy"]
     if minor >= 2:
-        cols += ["verdict", "verdict_step", "delta_slope0"]
+        cols += ["verdict", "verdict_step", "q_star", "chi1", "xi_grad", "xi_c", "pred_slope",
+                 "delta_slope0"]
         for a in ["record_level", "record_hist_bins", "record_hist_every", "record_hist_min",
                   "record_hist_max", "record_probe_batch", "record_activations",
                   "record_deltas", "record_jacobian_inputs"]:
