@@ -6,7 +6,15 @@ Library use:
     import gradsweep as gs
     runs = gs.summary("results/quick.h5")          # DataFrame, one row per run, strings decoded
     stats = gs.stats("results/quick.h5", run_id)   # long DataFrame: step, layer, grad_norm, loss
+    probes = gs.layer_stats("results/quick.h5", run_id)  # step, layer and every [T, L] probe
+    units = gs.hidden_stats("results/quick.h5", run_id)  # step, hidden and every [T, H] probe
+    h = gs.histogram("results/quick.h5", run_id, "grad")  # dict: step, edges, counts, outside
+    jac = gs.jacobian("results/quick.h5", run_id)        # dict: step, sv, mean_sq, max
     ds = gs.open_xarray("results/quick.h5", run_id, "grads")   # xarray.Dataset of one run group
+
+Objects of schema_minor 2 (probe statistics, hist/, jacobian/, verdicts) are optional: outputs
+of older versions, or recorded at a lower record.level, lack some; the functions return only
+what is there (docs/schema.md lists every object).
 
 Command line (Debian's interpreter: /usr/bin/python3):
     analysis/gradsweep.py summary OUT.h5
@@ -45,6 +53,59 @@ def stats(path, run_id):
         "grad_norm": gn.ravel(),
         "loss": np.repeat(loss, n_layers),
     })
+
+
+# Probe statistics per layer kind (docs/probes.md): [T, L] per weight layer, [T, H] per hidden.
+LAYER_STATS = ("grad_norm", "delta_norm", "q", "grad_mean_abs", "grad_max_abs", "bias_grad_norm",
+               "weight_norm", "weight_dist_init", "update_ratio", "pe_grad_var", "pe_grad_snr")
+HIDDEN_STATS = ("dead_frac", "sat_frac", "act_mean", "act_std")
+
+
+def _long(g, names, axis_name):
+    """Long DataFrame of the [T, n] datasets `names` present in group g."""
+    step = g["step"][()]
+    cols = {n: g[n][()] for n in names if n in g}
+    n = next(iter(cols.values())).shape[1] if cols else 0
+    out = {"step": np.repeat(step, n), axis_name: np.tile(np.arange(n), len(step))}
+    out.update({k: v.ravel() for k, v in cols.items()})
+    return pd.DataFrame(out)
+
+
+def layer_stats(path, run_id):
+    """Every per-layer statistic of a run ([T, L]: grad_norm, delta_norm, q, ...) as a long
+    DataFrame with columns step, layer and one per statistic present."""
+    with h5py.File(path, "r") as f:
+        return _long(f["runs"][run_id], LAYER_STATS, "layer")
+
+
+def hidden_stats(path, run_id):
+    """Every per-hidden-layer statistic ([T, H]: dead_frac, sat_frac, act_mean, act_std) as a
+    long DataFrame with columns step, hidden and one per statistic present (empty when none)."""
+    with h5py.File(path, "r") as f:
+        return _long(f["runs"][run_id], HIDDEN_STATS, "hidden")
+
+
+def histogram(path, run_id, kind="grad"):
+    """The log10|v| histograms of a run (`kind` "grad": dL/dW_l, "delta": dL/dh_l): a dict with
+    step [R], edges [k+1] (log10 bin edges), counts [R, L, k] and outside [R, L, 4] (columns
+    zero, below, above, nan); None when the run has no histograms."""
+    with h5py.File(path, "r") as f:
+        g = f["runs"][run_id]
+        if "hist" not in g or kind not in g["hist"]:
+            return None
+        h = g["hist"]
+        return {"step": h["step"][()], "edges": h["edges"][()], "counts": h[kind][()],
+                "outside": h[f"{kind}_outside"][()]}
+
+
+def jacobian(path, run_id):
+    """The Jacobian spectrum of a run: a dict with step [J], sv [J, m, r] (singular values,
+    largest first), mean_sq [J, m] and max [J, m]; None when it was not recorded."""
+    with h5py.File(path, "r") as f:
+        g = f["runs"][run_id]
+        if "jacobian" not in g:
+            return None
+        return {k: g["jacobian"][k][()] for k in ("step", "sv", "mean_sq", "max")}
 
 
 def segment_of(path, run_id):
@@ -130,6 +191,8 @@ def main(argv=None):
         runs = summary(a.path)
         print(runs.to_string(index=False, max_rows=60))
         print("\nstatus counts:", runs["status"].value_counts().to_dict())
+        if "verdict" in runs.columns:  # schema_minor 2 ("" for runs written before verdicts)
+            print("verdict counts:", runs["verdict"].value_counts().to_dict())
     else:
         print(profile(a.path, a.out, a.step, a.where))
     return 0

@@ -26,7 +26,7 @@ import sys
 import h5py
 import numpy as np
 with h5py.File(sys.argv[1], "r") as f:
-    assert int(f.attrs["schema_minor"]) == 1
+    assert int(f.attrs["schema_minor"]) == 2
     s = f["summary"][()]
     for r in s:
         g = f["runs"][r["run_id"].decode()]
@@ -43,7 +43,8 @@ with h5py.File(sys.argv[1], "r") as f:
             assert r["eval_loss"] == g["eval/loss"][-1] == g.attrs["final_eval_loss"]
             assert r["eval_accuracy"] == g["eval/accuracy"][-1]
 EOF
-# Older segments: no schema_minor and no final_eval_* attributes. --resume rebuilds /summary.
+# Older segments: no schema_minor, no final_eval_* (minor 1) and no verdict, verdict_step,
+# delta_slope0 (minor 2) attributes. --resume rebuilds /summary with NaN, "" and -1 there.
 "$PY" - "$d/out.h5.d" <<'EOF' || fail "could not age the segments"
 import glob
 import sys
@@ -53,6 +54,7 @@ for seg in glob.glob(sys.argv[1] + "/seg-*.h5"):
         del s.attrs["schema_minor"]
         for g in s["runs"].values():
             del g.attrs["final_eval_loss"], g.attrs["final_eval_accuracy"]
+            del g.attrs["verdict"], g.attrs["verdict_step"], g.attrs["delta_slope0"]
 EOF
 expect_rc 0 "$GS_EXE" run "$d/norm.yaml" -o "$d/out.h5" --resume -q
 expect_out "24 of 24 runs"
@@ -64,6 +66,8 @@ import numpy as np
 with h5py.File(sys.argv[1], "r") as f:
     s = f["summary"][()]
     assert np.all(np.isnan(s["eval_loss"])) and np.all(np.isnan(s["eval_accuracy"]))
+    assert np.all(s["verdict"] == b"") and np.all(s["verdict_step"] == -1), s["verdict"]
+    assert np.all(np.isnan(s["delta_slope0"]))
 EOF
 # A width axis mixing a uniform width and a per-layer list: a string column of canonical text.
 cat >"$d/wl.yaml" <<'EOF'

@@ -21,6 +21,7 @@
 
 #include "check.h"
 #include "gradsweep/store.h"
+#include "gradsweep/theory.h"
 #include "store/internal.h"
 
 #define TINY_YAML                                                                                  \
@@ -1364,7 +1365,7 @@ static void test_norm_bias_eval(int dtype, int weights)
     if (f < 0)
         goto done;
     int64_t minor = -1;
-    CHECK(gs_h5_read_i64(f, "schema_minor", &minor) >= 0 && minor == 1);
+    CHECK(gs_h5_read_i64(f, "schema_minor", &minor) >= 0 && minor == GS_SCHEMA_MINOR);
     for (size_t i = 0; i < p->n_runs; i++)
         if (stored[i])
             check_vectors(f, &p->runs[i], res[i], f32);
@@ -1373,7 +1374,7 @@ static void test_norm_bias_eval(int dtype, int weights)
     snprintf(path, sizeof path, "%s.d/seg-000001.h5", out);
     f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     minor = -1;
-    CHECK(f >= 0 && gs_h5_read_i64(f, "schema_minor", &minor) >= 0 && minor == 1);
+    CHECK(f >= 0 && gs_h5_read_i64(f, "schema_minor", &minor) >= 0 && minor == GS_SCHEMA_MINOR);
     if (f >= 0)
         H5Fclose(f);
 
@@ -1408,11 +1409,613 @@ static void test_norm_bias_eval(int dtype, int weights)
     f = open_index(out);
     check_eval_columns(f, p, res, stored, old);
     minor = -1;
-    CHECK(gs_h5_read_i64(f, "schema_minor", &minor) >= 0 && minor == 1);
+    CHECK(gs_h5_read_i64(f, "schema_minor", &minor) >= 0 && minor == GS_SCHEMA_MINOR);
     H5Fclose(f);
 done:
     for (size_t i = 0; i < 8; i++)
         gs_result_destroy(res[i]);
+    free_plan(p);
+}
+
+/* ---- schema_minor 2: probe statistics, histograms, probe tensors, Jacobians, verdicts ---- */
+
+#define HIST_BINS 6
+#define PROBE_ROWS 4
+#define JAC_INPUTS 2
+
+/* Allocates n doubles filled with value(key, column, row) for a [rows][cols] array. */
+static double *filled(size_t rows, size_t cols, uint64_t key)
+{
+    double *v = malloc((rows * cols + 1) * sizeof *v);
+    for (size_t t = 0; t < rows; t++)
+        for (size_t j = 0; j < cols; j++)
+            v[t * cols + j] = value(key, j, t);
+    return v;
+}
+
+static int64_t *counts(size_t n, int64_t key)
+{
+    int64_t *v = malloc((n + 1) * sizeof *v);
+    for (size_t j = 0; j < n; j++)
+        v[j] = key * 1000 + (int64_t)j * 7 % 13;
+    return v;
+}
+
+/* Fills every schema_minor 2 field of res (made by make_result) by hand. full: every array;
+ * else bias_grad_norm, pe_grad_*, the [T, H] arrays, delta_slope and the probe deltas stay NULL.
+ * Histograms, probe rows and Jacobian rows are taken at T > 0 only (a run that stopped at once
+ * has none). */
+static void add_probes(gs_result *res, int full, int status, uint64_t k)
+{
+    size_t T = res->n_rows, L = res->n_layers, H = L - 1;
+    double **tl[] = {&res->delta_norm,    &res->q,
+                     &res->grad_mean_abs, &res->grad_max_abs,
+                     &res->weight_norm,   &res->weight_dist_init,
+                     &res->update_ratio,  &res->bias_grad_norm,
+                     &res->pe_grad_var,   &res->pe_grad_snr};
+    double **th[] = {&res->dead_frac, &res->sat_frac, &res->act_mean, &res->act_std};
+    for (size_t i = 0; i < sizeof tl / sizeof tl[0]; i++)
+        *tl[i] = full || i < 7 ? filled(T, L, k + 10 + i) : NULL;
+    for (size_t i = 0; i < sizeof th / sizeof th[0]; i++)
+        *th[i] = full ? filled(T, H, k + 30 + i) : NULL;
+    res->delta_slope = full ? filled(T, 1, k + 40) : NULL;
+    res->level = full ? GS_LEVEL_FULL : GS_LEVEL_STANDARD;
+    size_t nh = T ? 3 : 0;
+    res->hist_bins = HIST_BINS;
+    res->cap_hist = 3;
+    res->n_hist = nh;
+    res->hist_step = counts(3, 0);
+    for (size_t i = 0; i < 3; i++)
+        res->hist_step[i] = 2 * (int64_t)i;
+    res->hist_grad = counts(3 * L * HIST_BINS, (int64_t)k + 1);
+    res->hist_grad_out = counts(3 * L * 4, (int64_t)k + 2);
+    res->hist_delta = counts(3 * L * HIST_BINS, (int64_t)k + 3);
+    res->hist_delta_out = counts(3 * L * 4, (int64_t)k + 4);
+    res->probe_rows = PROBE_ROWS;
+    res->probe_index = counts(PROBE_ROWS, 0);
+    for (size_t i = 0; i < PROBE_ROWS; i++)
+        res->probe_index[i] = 3 * (int64_t)i + 1;
+    res->probe_h = calloc(L, sizeof(double *));
+    res->probe_delta = full ? calloc(L, sizeof(double *)) : NULL;
+    for (size_t l = 0; l < L; l++) {
+        res->probe_h[l] = filled(res->cap_snaps * PROBE_ROWS, res->fan_out[l], k + 50 + l);
+        if (full)
+            res->probe_delta[l] = filled(res->cap_snaps * PROBE_ROWS, res->fan_out[l], k + 70 + l);
+    }
+    res->jac_inputs = JAC_INPUTS;
+    res->jac_rank = res->d_in < res->d_out ? res->d_in : res->d_out;
+    res->cap_jac = 2;
+    res->n_jac = T ? 2 : 0;
+    res->jac_step = counts(2, 0);
+    res->jac_step[0] = 0;
+    res->jac_step[1] = 4;
+    res->jac_sv = filled(2 * JAC_INPUTS, res->jac_rank, k + 90);
+    res->jac_mean_sq = filled(2, JAC_INPUTS, k + 91);
+    res->jac_max = filled(2, JAC_INPUTS, k + 92);
+    res->verdict = (int)(k % GS_VERDICT__COUNT);
+    res->verdict_step = res->verdict == GS_VERDICT_HEALTHY ? -1 : (int64_t)(k % 5);
+    res->delta_slope0 = -0.25 * (double)k;
+    res->status = status;
+}
+
+/* Frees what add_probes allocated (and NULLs it, so gs_result_destroy sees nothing twice). */
+static void free_probes(gs_result *res)
+{
+    double **arrays[] = {&res->delta_norm,    &res->q,
+                         &res->grad_mean_abs, &res->grad_max_abs,
+                         &res->weight_norm,   &res->weight_dist_init,
+                         &res->update_ratio,  &res->bias_grad_norm,
+                         &res->pe_grad_var,   &res->pe_grad_snr,
+                         &res->dead_frac,     &res->sat_frac,
+                         &res->act_mean,      &res->act_std,
+                         &res->delta_slope,   &res->jac_sv,
+                         &res->jac_mean_sq,   &res->jac_max};
+    int64_t **ints[] = {&res->hist_step,  &res->hist_grad,      &res->hist_grad_out,
+                        &res->hist_delta, &res->hist_delta_out, &res->probe_index,
+                        &res->jac_step};
+    for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) {
+        free(*arrays[i]);
+        *arrays[i] = NULL;
+    }
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        free(*ints[i]);
+        *ints[i] = NULL;
+    }
+    for (size_t l = 0; l < res->n_layers; l++) {
+        free(res->probe_h ? res->probe_h[l] : NULL);
+        free(res->probe_delta ? res->probe_delta[l] : NULL);
+    }
+    free(res->probe_h);
+    free(res->probe_delta);
+    res->probe_h = res->probe_delta = NULL;
+}
+
+/* Run i of the probe test: stopped when i % 3 == 1, full arrays when i is even; run 5 stopped
+ * at once (no rows: every dataset is there with length 0). */
+static gs_result *make_probe_result(const gs_run *r, size_t i)
+{
+    gs_result *res = make_result(r, 0, 0);
+    if (i == 5) {
+        res->n_rows = 0;
+        res->n_snaps = 0;
+    }
+    add_probes(res, i % 2 == 0, i % 3 == 1 || i == 5 ? GS_RUN_STOPPED : GS_RUN_OK, r->seed);
+    return res;
+}
+
+static void destroy_probe_result(gs_result *res)
+{
+    if (res)
+        free_probes(res);
+    gs_result_destroy(res);
+}
+
+/* Checks that dataset path of g has the shape dims and, on each dimension, the scale dataset
+ * scales[i] (a path relative to g) with label labels[i]. */
+static void check_dims(hid_t g, const char *path, int rank, const hsize_t *dims,
+                       const char *const *scales, const char *const *labels)
+{
+    hid_t ds = H5Dopen2(g, path, H5P_DEFAULT);
+    CHECK(ds >= 0);
+    if (ds < 0) {
+        fprintf(stderr, "missing %s\n", path);
+        return;
+    }
+    hid_t sp = H5Dget_space(ds);
+    hsize_t got[4] = {0};
+    CHECK_EQ_INT(H5Sget_simple_extent_ndims(sp), rank);
+    H5Sget_simple_extent_dims(sp, got, NULL);
+    for (int i = 0; i < rank; i++) {
+        CHECK_EQ_INT(got[i], dims[i]);
+        hid_t sc = H5Dopen2(g, scales[i], H5P_DEFAULT);
+        CHECK(sc >= 0);
+        if (sc >= 0) {
+            check_scale(ds, sc, (unsigned)i, labels[i]);
+            H5Dclose(sc);
+        }
+    }
+    H5Sclose(sp);
+    H5Dclose(ds);
+}
+
+/* Reads int64 dataset path of g and compares n values with want. */
+static void check_i64(hid_t g, const char *path, const int64_t *want, size_t n)
+{
+    hid_t ds = H5Dopen2(g, path, H5P_DEFAULT);
+    CHECK(ds >= 0);
+    if (ds < 0)
+        return;
+    hid_t t = H5Dget_type(ds), sp = H5Dget_space(ds);
+    CHECK(H5Tequal(t, H5T_STD_I64LE) > 0);
+    CHECK_EQ_INT(H5Sget_simple_extent_npoints(sp), n);
+    int64_t *got = calloc(n + 1, sizeof *got);
+    if (n)
+        CHECK(H5Dread(ds, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, got) >= 0);
+    CHECK(n == 0 || memcmp(got, want, n * sizeof *got) == 0);
+    free(got);
+    H5Tclose(t);
+    H5Sclose(sp);
+    H5Dclose(ds);
+}
+
+/* Type of dataset path of g equals t. */
+static int has_type(hid_t g, const char *path, hid_t t)
+{
+    hid_t ds = H5Dopen2(g, path, H5P_DEFAULT);
+    hid_t dt = ds >= 0 ? H5Dget_type(ds) : H5I_INVALID_HID;
+    int yes = dt >= 0 && H5Tequal(dt, t) > 0;
+    if (dt >= 0)
+        H5Tclose(dt);
+    if (ds >= 0)
+        H5Dclose(ds);
+    return yes;
+}
+
+/* The per-row statistics of res in run group g: present exactly when non-NULL, values, shapes,
+ * scales and labels. */
+static void check_row_stats(hid_t g, const gs_result *res)
+{
+    size_t T = res->n_rows, L = res->n_layers, H = L - 1;
+    const struct {
+        const char *name;
+        const double *v;
+        int hidden;
+    } all[] = {{"delta_norm", res->delta_norm, 0},
+               {"q", res->q, 0},
+               {"grad_mean_abs", res->grad_mean_abs, 0},
+               {"grad_max_abs", res->grad_max_abs, 0},
+               {"bias_grad_norm", res->bias_grad_norm, 0},
+               {"weight_norm", res->weight_norm, 0},
+               {"weight_dist_init", res->weight_dist_init, 0},
+               {"update_ratio", res->update_ratio, 0},
+               {"pe_grad_var", res->pe_grad_var, 0},
+               {"pe_grad_snr", res->pe_grad_snr, 0},
+               {"dead_frac", res->dead_frac, 1},
+               {"sat_frac", res->sat_frac, 1},
+               {"act_mean", res->act_mean, 1},
+               {"act_std", res->act_std, 1}};
+    static const char *const lab_l[] = {"step", "layer"}, *const lab_h[] = {"step", "hidden"};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        int there = H5Lexists(g, all[i].name, H5P_DEFAULT) > 0;
+        if (there != (all[i].v != NULL))
+            fprintf(stderr, "%s %s\n", all[i].name, there ? "unexpected" : "missing");
+        CHECK_EQ_INT(there, all[i].v != NULL);
+        if (!all[i].v)
+            continue;
+        hsize_t dims[2] = {T, all[i].hidden ? H : L};
+        check_array(g, all[i].name, all[i].v, 2, dims, 0);
+        check_dims(g, all[i].name, 2, dims, all[i].hidden ? lab_h : lab_l,
+                   all[i].hidden ? lab_h : lab_l);
+        CHECK(has_type(g, all[i].name, H5T_IEEE_F64LE));
+    }
+    CHECK_EQ_INT(H5Lexists(g, "hidden", H5P_DEFAULT) > 0, res->dead_frac != NULL);
+    CHECK_EQ_INT(H5Lexists(g, "delta_slope", H5P_DEFAULT) > 0, res->delta_slope != NULL);
+    if (res->delta_slope) {
+        hsize_t dim = T;
+        check_array(g, "delta_slope", res->delta_slope, 1, &dim, 0);
+        check_dims(g, "delta_slope", 1, &dim, lab_l, lab_l);
+    }
+}
+
+/* hist/: scales step, bin, outside (strings), edges; counts with their scales and columns. */
+static void check_hist(hid_t g, const gs_result *res, const gs_record *rec)
+{
+    size_t L = res->n_layers, nh = res->n_hist, k = HIST_BINS;
+    static const char *const sc_b[] = {"hist/step", "layer", "hist/bin"},
+                             *const sc_o[] = {"hist/step", "layer", "hist/outside"},
+                             *const lab_b[] = {"step", "layer", "bin"},
+                             *const lab_o[] = {"step", "layer", "outside"};
+    hsize_t db[3] = {nh, L, k}, dout[3] = {nh, L, 4};
+    check_i64(g, "hist/step", res->hist_step, nh);
+    check_i64(g, "hist/grad", res->hist_grad, nh * L * k);
+    check_i64(g, "hist/grad_outside", res->hist_grad_out, nh * L * 4);
+    check_i64(g, "hist/delta", res->hist_delta, nh * L * k);
+    check_i64(g, "hist/delta_outside", res->hist_delta_out, nh * L * 4);
+    check_dims(g, "hist/grad", 3, db, sc_b, lab_b);
+    check_dims(g, "hist/delta", 3, db, sc_b, lab_b);
+    check_dims(g, "hist/grad_outside", 3, dout, sc_o, lab_o);
+    check_dims(g, "hist/delta_outside", 3, dout, sc_o, lab_o);
+    size_t n = 0;
+    int rank = 0;
+    hsize_t dims[3];
+    double *e = read_f64(g, "hist/edges", &n, &rank, dims);
+    CHECK(e && n == k + 1 && rank == 1);
+    for (size_t j = 0; e && j <= k && n == k + 1; j++)
+        CHECK_NEAR(e[j], rec->hist_min + (double)j * (rec->hist_max - rec->hist_min) / (double)k,
+                   1e-15, 1e-15);
+    CHECK(e && n == k + 1 && e[0] == rec->hist_min && e[k] == rec->hist_max);
+    free(e);
+    /* the outside scale holds the column names, and so does each outside dataset's `columns` */
+    hid_t ds = H5Dopen2(g, "hist/outside", H5P_DEFAULT), t = H5Tcopy(H5T_C_S1);
+    char names[4][8];
+    H5Tset_size(t, 8);
+    CHECK(ds >= 0 && H5Dread(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, names) >= 0);
+    CHECK(strcmp(names[0], "zero") == 0 && strcmp(names[3], "nan") == 0);
+    H5Tclose(t);
+    H5Dclose(ds);
+    ds = H5Dopen2(g, "hist/grad_outside", H5P_DEFAULT);
+    hid_t a = H5Aopen(ds, "columns", H5P_DEFAULT);
+    CHECK(a >= 0);
+    char *cols[4] = {0};
+    t = H5Aget_type(a);
+    CHECK(H5Aread(a, t, cols) >= 0);
+    CHECK(cols[1] && strcmp(cols[1], "below") == 0 && cols[2] && strcmp(cols[2], "above") == 0);
+    hid_t sp = H5Aget_space(a);
+    H5Dvlen_reclaim(t, sp, H5P_DEFAULT, cols);
+    H5Sclose(sp);
+    H5Tclose(t);
+    H5Aclose(a);
+    H5Dclose(ds);
+}
+
+/* probe/ and jacobian/: values, record dtype of the tensors, shapes and scales. */
+static void check_probe_jac(hid_t g, const gs_result *res, int f32)
+{
+    size_t S = res->n_snaps, P = PROBE_ROWS, J = res->n_jac, m = JAC_INPUTS, r = res->jac_rank;
+    static const char *const lab_p[] = {"step", "sample", "fan_out"}, *const lab_j[] = {
+                                                                          "step", "input", "rank"};
+    char path[64], fo[64];
+    check_i64(g, "probe/index", res->probe_index, P);
+    check_i64(g, "probe/step", res->snap_plan, S);
+    for (size_t l = 0; l < res->n_layers; l++) {
+        hsize_t dims[3] = {S, P, res->fan_out[l]};
+        snprintf(fo, sizeof fo, "probe/fan_out_%03zu", l);
+        const char *sc[3] = {"probe/step", "probe/index", fo};
+        snprintf(path, sizeof path, "probe/h%03zu", l);
+        check_array(g, path, res->probe_h[l], 3, dims, f32);
+        check_dims(g, path, 3, dims, sc, lab_p);
+        CHECK(has_type(g, path, f32 ? H5T_IEEE_F32LE : H5T_IEEE_F64LE));
+        snprintf(path, sizeof path, "probe/delta%03zu", l);
+        CHECK_EQ_INT(H5Lexists(g, path, H5P_DEFAULT) > 0, res->probe_delta != NULL);
+        if (res->probe_delta) {
+            check_array(g, path, res->probe_delta[l], 3, dims, f32);
+            check_dims(g, path, 3, dims, sc, lab_p);
+        }
+    }
+    static const char *const sc_j[] = {"jacobian/step", "jacobian/input", "jacobian/rank"};
+    hsize_t dj[3] = {J, m, r};
+    check_i64(g, "jacobian/step", res->jac_step, J);
+    check_array(g, "jacobian/sv", res->jac_sv, 3, dj, 0);
+    check_array(g, "jacobian/mean_sq", res->jac_mean_sq, 2, dj, 0);
+    check_array(g, "jacobian/max", res->jac_max, 2, dj, 0);
+    check_dims(g, "jacobian/sv", 3, dj, sc_j, lab_j);
+    check_dims(g, "jacobian/mean_sq", 2, dj, sc_j, lab_j);
+    check_dims(g, "jacobian/max", 2, dj, sc_j, lab_j);
+    CHECK(has_type(g, "jacobian/sv", H5T_IEEE_F64LE));
+}
+
+static int same_f64(double a, double b)
+{
+    return isnan(a) ? isnan(b) : a == b;
+}
+
+/* The theory values of cfg in order q_star, chi1, xi_grad, c_star, chi_c, xi_c, pred_slope. */
+static void theory_of(const gs_run_config *cfg, double out[7])
+{
+    gs_theory th;
+    gs_theory_for_run(cfg, &th);
+    double v[7] = {th.q_star, th.chi1, th.xi_grad, th.c_star, th.chi_c, th.xi_c, th.pred_slope};
+    memcpy(out, v, sizeof v);
+}
+
+static const char *const theory_names[7] = {"q_star", "chi1", "xi_grad",   "c_star",
+                                            "chi_c",  "xi_c", "pred_slope"};
+
+/* Run attributes of minor 2: status (stopped), verdict, verdict_step, delta_slope0 and the
+ * mean-field theory of the run's config. */
+static void check_probe_attrs(hid_t g, const gs_result *res, const gs_run_config *cfg)
+{
+    int64_t vs = 99;
+    double d = 0, th[7];
+    theory_of(cfg, th);
+    for (size_t i = 0; i < 7; i++) {
+        d = -1;
+        CHECK(gs_h5_read_f64(g, theory_names[i], &d) >= 0 && same_f64(d, th[i]));
+    }
+    check_attr_str(g, "status", res->status == GS_RUN_STOPPED ? "stopped" : "ok");
+    check_attr_str(g, "verdict", gs_verdict_names[res->verdict]);
+    CHECK(gs_h5_read_i64(g, "verdict_step", &vs) >= 0 && vs == res->verdict_step);
+    CHECK(gs_h5_read_f64(g, "delta_slope0", &d) >= 0 && d == res->delta_slope0);
+}
+
+/* Column col of /summary as strings of width w into out (rows x w). */
+static size_t summary_str(hid_t f, const char *col, size_t w, char *out, size_t cap)
+{
+    hid_t ds = H5Dopen2(f, "summary", H5P_DEFAULT);
+    hid_t sp = H5Dget_space(ds);
+    size_t n = (size_t)H5Sget_simple_extent_npoints(sp);
+    hid_t st = H5Tcopy(H5T_C_S1);
+    H5Tset_size(st, w);
+    hid_t mt = H5Tcreate(H5T_COMPOUND, w);
+    H5Tinsert(mt, col, 0, st);
+    char *buf = calloc(n + 1, w);
+    if (n)
+        CHECK(H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) >= 0);
+    memcpy(out, buf, (n < cap ? n : cap) * w);
+    free(buf);
+    H5Tclose(mt);
+    H5Tclose(st);
+    H5Sclose(sp);
+    H5Dclose(ds);
+    return n;
+}
+
+/* /summary's status, verdict, verdict_step and delta_slope0 for the stored runs (plan order);
+ * runs listed in old read "", -1 and NaN. */
+static void check_probe_columns(hid_t f, const gs_plan *p, gs_result *const *res, const int *old)
+{
+    char status[8][16], verdict[8][16];
+    double step[8], slope[8];
+    size_t n = summary_str(f, "status", 16, &status[0][0], 8);
+    CHECK_EQ_INT(n, p->n_runs);
+    /* the theory columns (all but c_star and chi_c); NaN for runs of older segments */
+    for (size_t k = 0; k < 7; k++) {
+        double col[8], th[7];
+        if (k == 3 || k == 4)
+            continue;
+        CHECK_EQ_INT(summary_f64(f, theory_names[k], col, 8), n);
+        for (size_t i = 0; i < n && i < 8; i++) {
+            theory_of(&p->runs[i].cfg, th);
+            CHECK(same_f64(col[i], old[i] ? (double)NAN : th[k]));
+        }
+    }
+    {
+        double col[8], th[7];
+        theory_of(&p->runs[1].cfg, th);
+        CHECK_EQ_INT(summary_f64(f, "chi1", col, 8), n);
+        CHECK(!isnan(th[1])); /* a tanh MLP: theory applies, so the comparison is not NaN = NaN */
+    }
+    CHECK_EQ_INT(summary_str(f, "verdict", 16, &verdict[0][0], 8), n);
+    CHECK_EQ_INT(summary_f64(f, "verdict_step", step, 8), n);
+    CHECK_EQ_INT(summary_f64(f, "delta_slope0", slope, 8), n);
+    for (size_t i = 0; i < n && i < 8; i++) {
+        CHECK_EQ_STR(status[i], gs_store_status_name(res[i]->status));
+        CHECK_EQ_STR(verdict[i], old[i] ? "" : gs_verdict_names[res[i]->verdict]);
+        CHECK(step[i] == (old[i] ? -1.0 : (double)res[i]->verdict_step));
+        CHECK(old[i] ? isnan(slope[i]) : slope[i] == res[i]->delta_slope0);
+    }
+}
+
+/* Deletes the minor-2 attributes from the runs of segment 1, as an older version wrote them. */
+static void strip_probe_attrs(const char *out, const gs_plan *p, const int *in_seg)
+{
+    static const char *const added[] = {"verdict", "verdict_step", "delta_slope0", "q_star",
+                                        "chi1",    "xi_grad",      "c_star",       "chi_c",
+                                        "xi_c",    "pred_slope"};
+    char path[600];
+    snprintf(path, sizeof path, "%s.d/seg-000001.h5", out);
+    hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    CHECK(f >= 0);
+    for (size_t i = 0; f >= 0 && i < p->n_runs; i++) {
+        if (!in_seg[i])
+            continue;
+        snprintf(path, sizeof path, "/runs/%s", p->runs[i].id);
+        hid_t g = H5Gopen2(f, path, H5P_DEFAULT);
+        for (size_t a = 0; a < sizeof added / sizeof added[0]; a++)
+            CHECK(H5Adelete(g, added[a]) >= 0);
+        H5Gclose(g);
+    }
+    if (f >= 0)
+        H5Fclose(f);
+}
+
+/* The record settings of minor 2 as root attributes of the index. */
+static void check_record_attrs(hid_t f, const gs_record *rec)
+{
+    int64_t v = -1;
+    double d = 0;
+    check_attr_str(f, "record_level", gs_level_names[rec->level]);
+    CHECK(gs_h5_read_i64(f, "record_hist_bins", &v) >= 0 && v == rec->hist_bins);
+    CHECK(gs_h5_read_i64(f, "record_hist_every", &v) >= 0 && v == rec->hist_every);
+    CHECK(gs_h5_read_f64(f, "record_hist_min", &d) >= 0 && d == rec->hist_min);
+    CHECK(gs_h5_read_f64(f, "record_hist_max", &d) >= 0 && d == rec->hist_max);
+    CHECK(gs_h5_read_i64(f, "record_probe_batch", &v) >= 0 && v == rec->probe_batch);
+    CHECK(gs_h5_read_i64(f, "record_activations", &v) >= 0 && v == rec->activations);
+    CHECK(gs_h5_read_i64(f, "record_deltas", &v) >= 0 && v == rec->deltas);
+    CHECK(gs_h5_read_i64(f, "record_jacobian_inputs", &v) >= 0 && v == rec->jacobian_inputs);
+}
+
+/* Every schema_minor 2 object of hand-made results read back with HDF5 (values, shapes, scales,
+ * labels, attributes, /summary columns, counts), NULL arrays without a dataset, stopped runs,
+ * resume reading the columns back (and "" / -1 / NaN from older segments). */
+static void test_probes(int dtype)
+{
+    char out[512], name[64], path[128];
+    gs_error err = {0};
+    gs_store *st = NULL;
+    gs_plan *p = make_plan(9, dtype, 8, 0);
+    gs_result *res[8] = {0};
+    p->record.level = GS_LEVEL_FULL;
+    p->record.hist_bins = HIST_BINS;
+    p->record.hist_every = 2;
+    p->record.hist_min = -9;
+    p->record.hist_max = 1.5;
+    p->record.probe_batch = PROBE_ROWS;
+    p->record.activations = 1;
+    p->record.deltas = 1;
+    p->record.jacobian_inputs = JAC_INPUTS;
+    for (size_t i = 0; i < p->n_runs; i++)
+        res[i] = make_probe_result(&p->runs[i], i);
+    snprintf(name, sizeof name, "probes_%s.h5", gs_dtype_names[dtype]);
+    path_in(out, sizeof out, name);
+    gs_store_opts o = opts_for(GS_STORE_CREATE);
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_OK);
+    if (!st)
+        goto done;
+    for (size_t i = 0; i < 6; i++)
+        CHECK_EQ_INT(gs_store_add_run(st, &p->runs[i], res[i], &err), GS_OK);
+    gs_store_counts cnt;
+    CHECK_EQ_INT(gs_store_commit(st, &err), GS_OK); /* counts are of committed runs */
+    gs_store_get_counts(st, &cnt);
+    CHECK_EQ_INT(cnt.stopped, 3); /* runs 1, 4 and 5 */
+    CHECK_EQ_INT(cnt.ok + cnt.diverged + cnt.stopped, 6);
+    size_t nv = cnt.verdict_unknown;
+    for (int v = 0; v < GS_VERDICT__COUNT; v++) {
+        size_t want = 0;
+        for (size_t i = 0; i < 6; i++)
+            want += res[i]->verdict == v;
+        CHECK_EQ_INT(cnt.verdict[v], want);
+        nv += cnt.verdict[v];
+    }
+    CHECK_EQ_INT(nv, 6);
+    CHECK_EQ_INT(gs_store_close(st, &err), GS_OK);
+
+    hid_t f = open_index(out);
+    if (f < 0)
+        goto done;
+    check_record_attrs(f, &p->record);
+    for (size_t i = 0; i < 6; i++) {
+        snprintf(path, sizeof path, "/runs/%s", p->runs[i].id);
+        hid_t g = H5Gopen2(f, path, H5P_DEFAULT);
+        CHECK(g >= 0);
+        if (g < 0)
+            continue;
+        check_probe_attrs(g, res[i], &p->runs[i].cfg);
+        check_row_stats(g, res[i]);
+        check_hist(g, res[i], &p->record);
+        check_probe_jac(g, res[i], dtype == GS_DTYPE_FLOAT32);
+        H5Gclose(g);
+    }
+    H5Fclose(f);
+
+    /* Resume: the earlier runs' columns come back from their attributes; a different record
+     * section is refused. */
+    p->record.hist_bins = HIST_BINS + 1;
+    o.mode = GS_STORE_RESUME;
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_ESPEC);
+    CHECK_HAS_STR(err.msg, "record section differs");
+    CHECK_HAS_STR(err.msg, "hist=bins:7,every:2,min:-9,max:1.5");
+    p->record.hist_bins = HIST_BINS;
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_OK);
+    if (!st)
+        goto done;
+    for (size_t i = 6; i < 8; i++)
+        CHECK_EQ_INT(gs_store_add_run(st, &p->runs[i], res[i], &err), GS_OK);
+    CHECK_EQ_INT(gs_store_close(st, &err), GS_OK);
+    int none[8] = {0}, old[8] = {1, 1, 1, 1, 1, 1, 0, 0};
+    f = open_index(out);
+    check_probe_columns(f, p, res, none);
+    H5Fclose(f);
+
+    /* Segment 1 as written before verdicts and theory existed: "", -1, NaN; counted as unknown. */
+    strip_probe_attrs(out, p, old);
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_OK);
+    if (!st)
+        goto done;
+    gs_store_get_counts(st, &cnt);
+    CHECK_EQ_INT(cnt.verdict_unknown, 6);
+    CHECK_EQ_INT(cnt.stopped, 4);
+    CHECK_EQ_INT(gs_store_close(st, &err), GS_OK);
+    f = open_index(out);
+    check_probe_columns(f, p, res, old);
+    H5Fclose(f);
+done:
+    for (size_t i = 0; i < 8; i++)
+        destroy_probe_result(res[i]);
+    free_plan(p);
+}
+
+/* Journals written before the probe settings existed lack them in their record text: they
+ * resume under the default settings and are refused under others. */
+static void test_old_record_text(void)
+{
+    char out[512], jpath[600];
+    gs_error err = {0};
+    gs_store *st = NULL;
+    gs_plan *p = make_plan(11, GS_DTYPE_FLOAT32, 8, 0);
+    p->record.level = GS_LEVEL_STANDARD;
+    p->record.hist_min = -12;
+    p->record.hist_max = 2;
+    p->record.probe_batch = 32;
+    path_in(out, sizeof out, "oldrecord.h5");
+    gs_store_opts o = opts_for(GS_STORE_CREATE);
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_OK);
+    CHECK_EQ_INT(add(st, p, 0, 0, &err), GS_OK);
+    CHECK_EQ_INT(gs_store_close(st, &err), GS_OK);
+    snprintf(jpath, sizeof jpath, "%s.d/journal", out);
+    char *text = read_text(jpath);
+    char *cut = strstr(text, ";level=standard;hist=off;probe=off\n");
+    CHECK(cut != NULL);
+    if (!cut)
+        goto done;
+    memmove(cut, cut + strlen(";level=standard;hist=off;probe=off"),
+            strlen(cut + strlen(";level=standard;hist=off;probe=off")) + 1);
+    write_file(jpath, text, 0);
+    o.mode = GS_STORE_RESUME;
+    p->record.level = GS_LEVEL_BASIC;
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_ESPEC);
+    CHECK_HAS_STR(err.msg, "record section differs");
+    p->record.level = GS_LEVEL_STANDARD;
+    p->record.probe_batch = 8; /* unused without activations, deltas or jacobian: no difference */
+    p->record.hist_min = -3;   /* unused without histograms */
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_OK);
+    CHECK_EQ_INT(gs_store_committed(st), 1);
+    CHECK_EQ_INT(gs_store_close(st, &err), GS_OK);
+    p->record.jacobian_inputs = 2;
+    CHECK_EQ_INT(gs_store_open(&st, out, p, &o, &err), GS_ESPEC);
+    CHECK_HAS_STR(err.msg, "probe=batch:8,activations:false,deltas:false,jacobian:2");
+done:
+    free(text);
     free_plan(p);
 }
 
@@ -1438,6 +2041,9 @@ int main(void)
     test_quiet_threads();
     test_norm_bias_eval(GS_DTYPE_FLOAT64, 1);
     test_norm_bias_eval(GS_DTYPE_FLOAT32, 0);
+    test_probes(GS_DTYPE_FLOAT64);
+    test_probes(GS_DTYPE_FLOAT32);
+    test_old_record_text();
     int rc = CHECK_EXIT();
     if (rc == 0) {
         char cmd[300];

@@ -46,13 +46,16 @@ int gs_store_has_run(const gs_store *st, const char *id);
 /* Number of committed runs (including those from earlier sessions). */
 size_t gs_store_committed(const gs_store *st);
 
-/* Status counts over every committed run (earlier sessions included). */
+/* Status and verdict counts over every committed run (earlier sessions included). */
 typedef struct {
     size_t ok;
     size_t diverged;
+    size_t stopped;                    /* ended early by train.stop_on */
+    size_t verdict[GS_VERDICT__COUNT]; /* by gs_verdict */
+    size_t verdict_unknown;            /* runs of outputs written before verdicts existed */
 } gs_store_counts;
 
-/* Fills *c with the counts of committed runs by status. */
+/* Fills *c with the counts of committed runs by status and by verdict. */
 void gs_store_get_counts(const gs_store *st, gs_store_counts *c);
 
 /* Writes a finished run into the open segment (creating it when needed). Data is visible in the

@@ -9,6 +9,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <hdf5_hl.h>
+
 #include "store/internal.h"
 
 typedef struct {
@@ -369,4 +371,24 @@ done:
     if (sp >= 0)
         H5Sclose(sp);
     return ds;
+}
+
+hid_t gs_h5_index_scale(hid_t loc, const char *name, const char *scale_name, size_t n, int64_t *tmp)
+{
+    hsize_t dim = n;
+    for (size_t i = 0; i < n; i++)
+        tmp[i] = (int64_t)i;
+    hid_t ds = gs_h5_write_dataset(loc, name, 1, &dim, H5T_STD_I64LE, H5T_NATIVE_INT64, tmp);
+    if (ds >= 0 && H5DSset_scale(ds, scale_name) < 0) {
+        H5Dclose(ds);
+        return H5I_INVALID_HID;
+    }
+    return ds;
+}
+
+herr_t gs_h5_attach(hid_t ds, hid_t scale, unsigned dim, const char *label)
+{
+    if (H5DSattach_scale(ds, scale, dim) < 0)
+        return -1;
+    return H5DSset_label(ds, dim, label);
 }

@@ -2,9 +2,9 @@
  * compound row per committed run, plan order) and /runs/<id> external links into the segments.
  * Rewritten whole as OUT.h5.tmp, fsync'd and renamed over OUT.h5; store.c decides when (at open
  * on resume, after commits but at most every few seconds, and at close). */
-#include <assert.h>
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +34,7 @@ const char *gs_store_hdf5_version(char *buf, size_t n)
 typedef struct {
     char name[GS_NAME_MAX];
     const gs_key *key; /* axis column, or NULL for a fixed column */
+    int fixed;         /* index into fixed[] for a fixed column after the axes, else -1 */
     hid_t type;        /* owned when str_len > 0 */
     size_t str_len;    /* fixed string size incl. NUL, 0 for numbers */
     size_t offset, size;
@@ -51,23 +52,42 @@ static const char *short_name(const gs_key *k)
     return dot ? dot + 1 : k->path;
 }
 
-static const char *const fixed_names[] = {"run_id",
-                                          "seed",
-                                          "replicate",
-                                          "status",
-                                          "diverged_step",
-                                          "final_loss",
-                                          "grad_norm_first_step0",
-                                          "grad_norm_last_step0",
-                                          "eval_loss",
-                                          "eval_accuracy",
-                                          NULL};
+/* The fixed columns of /summary after the axes (run_id comes first), in order: name, kind and
+ * the gs_store_row field they show. */
+typedef enum { COL_U64, COL_I64, COL_F64, COL_STATUS, COL_VERDICT } col_kind;
+
+static const struct {
+    const char *name;
+    col_kind kind;
+    size_t offset; /* in gs_store_row */
+} fixed[] = {
+    {"seed", COL_U64, offsetof(gs_store_row, seed)},
+    {"replicate", COL_I64, offsetof(gs_store_row, replicate)},
+    {"status", COL_STATUS, offsetof(gs_store_row, status)},
+    {"diverged_step", COL_I64, offsetof(gs_store_row, diverged_step)},
+    {"final_loss", COL_F64, offsetof(gs_store_row, final_loss)},
+    {"grad_norm_first_step0", COL_F64, offsetof(gs_store_row, gn_first)},
+    {"grad_norm_last_step0", COL_F64, offsetof(gs_store_row, gn_last)},
+    {"eval_loss", COL_F64, offsetof(gs_store_row, eval_loss)},
+    {"eval_accuracy", COL_F64, offsetof(gs_store_row, eval_accuracy)},
+    {"verdict", COL_VERDICT, offsetof(gs_store_row, verdict)},
+    {"verdict_step", COL_I64, offsetof(gs_store_row, verdict_step)},
+    {"q_star", COL_F64, offsetof(gs_store_row, th.q_star)},
+    {"chi1", COL_F64, offsetof(gs_store_row, th.chi1)},
+    {"xi_grad", COL_F64, offsetof(gs_store_row, th.xi_grad)},
+    {"xi_c", COL_F64, offsetof(gs_store_row, th.xi_c)},
+    {"pred_slope", COL_F64, offsetof(gs_store_row, th.pred_slope)},
+    {"delta_slope0", COL_F64, offsetof(gs_store_row, delta_slope0)},
+};
+#define N_FIXED (sizeof fixed / sizeof fixed[0])
 
 /* Whether short name s of axis a collides with a fixed column or another axis. */
 static int collides(const gs_plan *plan, size_t a, const char *s)
 {
-    for (size_t i = 0; fixed_names[i]; i++)
-        if (strcmp(fixed_names[i], s) == 0)
+    if (strcmp(s, "run_id") == 0)
+        return 1;
+    for (size_t i = 0; i < N_FIXED; i++)
+        if (strcmp(fixed[i].name, s) == 0)
             return 1;
     for (size_t i = 0; i < plan->n_axes; i++)
         if (i != a && strcmp(short_name(plan->axes[i].key), s) == 0)
@@ -82,6 +102,7 @@ static herr_t add_col(table *t, const char *name, const gs_key *key, hid_t type,
     column *c = &t->col[t->n++];
     snprintf(c->name, sizeof c->name, "%s", name);
     c->key = key;
+    c->fixed = -1;
     c->type = type;
     c->str_len = str_len;
     c->offset = t->row_size;
@@ -145,24 +166,27 @@ static herr_t build_table(table *t, const gs_plan *plan, const gs_store_row *con
             rc = add_col(t, name, k, fixed_str(len), len);
         }
     }
-    if (rc >= 0)
-        rc = add_col(t, "seed", NULL, H5T_NATIVE_UINT64, 0);
-    if (rc >= 0)
-        rc = add_col(t, "replicate", NULL, H5T_NATIVE_INT64, 0);
-    if (rc >= 0)
-        rc = add_col(t, "status", NULL, fixed_str(GS_STATUS_STR_LEN), GS_STATUS_STR_LEN);
-    if (rc >= 0)
-        rc = add_col(t, "diverged_step", NULL, H5T_NATIVE_INT64, 0);
-    if (rc >= 0)
-        rc = add_col(t, "final_loss", NULL, H5T_NATIVE_DOUBLE, 0);
-    if (rc >= 0)
-        rc = add_col(t, "grad_norm_first_step0", NULL, H5T_NATIVE_DOUBLE, 0);
-    if (rc >= 0)
-        rc = add_col(t, "grad_norm_last_step0", NULL, H5T_NATIVE_DOUBLE, 0);
-    if (rc >= 0)
-        rc = add_col(t, "eval_loss", NULL, H5T_NATIVE_DOUBLE, 0);
-    if (rc >= 0)
-        rc = add_col(t, "eval_accuracy", NULL, H5T_NATIVE_DOUBLE, 0);
+    for (size_t i = 0; i < N_FIXED && rc >= 0; i++) {
+        switch (fixed[i].kind) {
+        case COL_U64:
+            rc = add_col(t, fixed[i].name, NULL, H5T_NATIVE_UINT64, 0);
+            break;
+        case COL_I64:
+            rc = add_col(t, fixed[i].name, NULL, H5T_NATIVE_INT64, 0);
+            break;
+        case COL_F64:
+            rc = add_col(t, fixed[i].name, NULL, H5T_NATIVE_DOUBLE, 0);
+            break;
+        case COL_STATUS:
+            rc = add_col(t, fixed[i].name, NULL, fixed_str(GS_STATUS_STR_LEN), GS_STATUS_STR_LEN);
+            break;
+        case COL_VERDICT:
+            rc = add_col(t, fixed[i].name, NULL, fixed_str(GS_VERDICT_STR_LEN), GS_VERDICT_STR_LEN);
+            break;
+        }
+        if (rc >= 0)
+            t->col[t->n - 1].fixed = (int)i;
+    }
     return rc;
 }
 
@@ -176,34 +200,31 @@ static void put_str(unsigned char *dst, size_t cap, const char *s)
 static void pack(const column *c, const gs_store_row *r, unsigned char *dst)
 {
     char text[GS_PATH_MAX + 8];
-    const char *name = c->name;
     if (c->key) {
         const char *base = (const char *)r->cfg + c->key->offset;
         if (c->str_len)
             put_str(dst, c->str_len, gs_key_format(c->key, r->cfg, text, sizeof text));
         else
             memcpy(dst, base, 8); /* int64_t or double, as in the config */
-    } else if (strcmp(name, "run_id") == 0) {
+        return;
+    }
+    if (c->fixed < 0) {
         put_str(dst, c->str_len, r->id);
-    } else if (strcmp(name, "seed") == 0) {
-        memcpy(dst, &r->seed, 8);
-    } else if (strcmp(name, "replicate") == 0) {
-        memcpy(dst, &r->replicate, 8);
-    } else if (strcmp(name, "status") == 0) {
-        put_str(dst, c->str_len, r->status == GS_RUN_DIVERGED ? "diverged" : "ok");
-    } else if (strcmp(name, "diverged_step") == 0) {
-        memcpy(dst, &r->diverged_step, 8);
-    } else if (strcmp(name, "final_loss") == 0) {
-        memcpy(dst, &r->final_loss, 8);
-    } else if (strcmp(name, "grad_norm_first_step0") == 0) {
-        memcpy(dst, &r->gn_first, 8);
-    } else if (strcmp(name, "grad_norm_last_step0") == 0) {
-        memcpy(dst, &r->gn_last, 8);
-    } else if (strcmp(name, "eval_loss") == 0) {
-        memcpy(dst, &r->eval_loss, 8);
-    } else {
-        assert(strcmp(name, "eval_accuracy") == 0);
-        memcpy(dst, &r->eval_accuracy, 8);
+        return;
+    }
+    const char *field = (const char *)r + fixed[c->fixed].offset;
+    int v;
+    switch (fixed[c->fixed].kind) {
+    case COL_STATUS:
+        memcpy(&v, field, sizeof v);
+        put_str(dst, c->str_len, gs_store_status_name(v));
+        break;
+    case COL_VERDICT: /* "" for runs written before verdicts existed */
+        memcpy(&v, field, sizeof v);
+        put_str(dst, c->str_len, v >= 0 && v < GS_VERDICT__COUNT ? gs_verdict_names[v] : "");
+        break;
+    default: /* uint64_t, int64_t, double */
+        memcpy(dst, field, 8);
     }
 }
 
@@ -271,6 +292,7 @@ static herr_t root_attrs(hid_t f, const gs_store *st)
     const gs_record *rec = &p->record;
     const char *blas = openblas_get_config();
     int dt = rec->dtype >= 0 && rec->dtype < GS_DTYPE__COUNT ? rec->dtype : 0;
+    int lv = rec->level >= 0 && rec->level < GS_LEVEL__COUNT ? rec->level : GS_LEVEL_STANDARD;
     if (gethostname(host, sizeof host - 1) != 0)
         snprintf(host, sizeof host, "unknown");
     herr_t rc = 0;
@@ -296,6 +318,15 @@ static herr_t root_attrs(hid_t f, const gs_store *st)
     rc |= gs_h5_attr_i64(f, "record_grad_log", rec->grad_log);
     rc |= gs_h5_attr_i64(f, "record_weights", rec->weights ? 1 : 0);
     rc |= gs_h5_attr_str(f, "record_dtype", gs_dtype_names[dt]);
+    rc |= gs_h5_attr_str(f, "record_level", gs_level_names[lv]);
+    rc |= gs_h5_attr_i64(f, "record_hist_bins", rec->hist_bins);
+    rc |= gs_h5_attr_i64(f, "record_hist_every", rec->hist_every);
+    rc |= gs_h5_attr_f64(f, "record_hist_min", rec->hist_min);
+    rc |= gs_h5_attr_f64(f, "record_hist_max", rec->hist_max);
+    rc |= gs_h5_attr_i64(f, "record_probe_batch", rec->probe_batch);
+    rc |= gs_h5_attr_i64(f, "record_activations", rec->activations ? 1 : 0);
+    rc |= gs_h5_attr_i64(f, "record_deltas", rec->deltas ? 1 : 0);
+    rc |= gs_h5_attr_i64(f, "record_jacobian_inputs", rec->jacobian_inputs);
     return rc;
 }
 

@@ -12,16 +12,18 @@
 #include "gradsweep/spec.h"
 #include "gradsweep/status.h"
 #include "gradsweep/store.h"
+#include "gradsweep/theory.h"
 #include "gradsweep/train.h"
 
 #define GS_SCHEMA "gradsweep/1"
 /* Additions within gradsweep/1 (docs/schema.md, "Versions"); files without it are minor 0. */
-#define GS_SCHEMA_MINOR 1
+#define GS_SCHEMA_MINOR 2
 #define GS_JOURNAL_MAGIC "gradsweep-journal 1"
 #define GS_CHUNK_MIN ((size_t)64 * 1024)   /* smallest chunk in bytes (and contiguous below) */
 #define GS_CHUNK_MAX ((size_t)1024 * 1024) /* largest chunk in bytes */
 #define GS_DEFLATE_LEVEL 4
-#define GS_STATUS_STR_LEN 9 /* "ok" / "diverged" + NUL */
+#define GS_STATUS_STR_LEN 9   /* "ok" / "diverged" / "stopped" + NUL */
+#define GS_VERDICT_STR_LEN 10 /* longest verdict name ("saturated") + NUL */
 
 /* One run the store knows about: committed in an earlier session, committed in this one, or
  * written to the open segment and pending. Holds what /summary needs. */
@@ -34,6 +36,10 @@ typedef struct {
     int64_t replicate;
     int status; /* gs_run_status */
     int64_t diverged_step;
+    int verdict;          /* gs_verdict, or -1 for a run written before verdicts existed */
+    int64_t verdict_step; /* -1 when healthy or unknown */
+    double delta_slope0;  /* NaN when not recorded */
+    gs_theory th;         /* mean-field theory of the config (NaN fields when absent) */
     double final_loss;
     double gn_first, gn_last;        /* grad_norm of layers 0 and L-1 at step 0 (NaN when absent) */
     double eval_loss, eval_accuracy; /* the last held-out evaluation (NaN when none or absent) */
@@ -82,6 +88,9 @@ gs_status gs_store_add_row(gs_store *st, const gs_store_row *row, gs_error *err)
 /* Canonical one-token text of a record section ("every=1;grads=0,50;...;dtype=float32"); malloc'd,
  * NULL when out of memory. */
 char *gs_journal_record_text(const gs_record *rec);
+
+/* Shortest "%.Ng" of v that reads back exactly (as gs_key_format writes reals) into buf. */
+void gs_fmt_real(char *buf, size_t n, double v);
 
 /* Writes a fresh journal (header line only), fsync'd, replacing any old one. */
 gs_status gs_journal_create(gs_store *st, gs_error *err);
@@ -162,12 +171,59 @@ hid_t gs_h5_write_dataset(hid_t loc, const char *name, int rank, const hsize_t *
 /* Chunk shape for dims under the policy above; returns 0 when the dataset stays contiguous. */
 int gs_h5_chunk_shape(int rank, const hsize_t *dims, size_t elem, hsize_t *chunk);
 
+/* Writes dataset name [n] = 0..n-1 (int64, using tmp[n] as scratch) under loc and makes it a
+ * dimension scale called scale_name. Returns the open dataset or a negative id. */
+hid_t gs_h5_index_scale(hid_t loc, const char *name, const char *scale_name, size_t n,
+                        int64_t *tmp);
+
+/* Attaches scale to dimension dim of ds and labels the dimension. */
+herr_t gs_h5_attach(hid_t ds, hid_t scale, unsigned dim, const char *label);
+
+/* ---- run status and verdict names (store.c) ---- */
+
+/* "ok", "diverged", "stopped" for a gs_run_status. */
+const char *gs_store_status_name(int status);
+
+/* gs_run_status of a stored status string; -1 when unknown. */
+int gs_store_status_parse(const char *name);
+
+/* gs_verdict of a stored verdict name; -1 when unknown or empty. */
+int gs_store_verdict_parse(const char *name);
+
 /* ---- segment.c ---- */
 
-/* Writes /runs/<id> of one finished run into group runs (the open segment's /runs); seg_path
- * names the segment file in messages. */
+/* Context of segment error messages: "OUT.h5.d/seg-000001.h5.part: /runs/<id>/grads/W003". */
+typedef struct {
+    const char *seg;
+    const char *id;
+    gs_error *err;
+    int writing; /* a system error becomes "SEG: cannot write segment: <strerror>" */
+} gs_seg_ctx;
+
+/* Sets err for a failed call on object obj (relative to the run group; "" for the group). */
+gs_status gs_seg_fail(const gs_seg_ctx *c, const char *obj, const char *call);
+
+/* Closes *ds when open (a failure is reported unless s already holds one) and returns s or the
+ * close error. Closing flushes raw data, so a full disk shows up here. */
+gs_status gs_seg_close(hid_t *ds, const gs_seg_ctx *c, const char *obj, gs_status s);
+
+/* ---- probes.c: schema_minor 2 objects of a run group ---- */
+
+/* Writes the per-row probe statistics ([T, L] on the scales step and layer, [T, H] on step and
+ * a new scale `hidden`, delta_slope [T]) and the groups hist/, probe/ and jacobian/ of res into
+ * run group g. step and layer are the group's open scales; rec gives the histogram range, ftype
+ * the storage type of tensors; tmp holds at least gs_probes_tmp_len(res) entries. */
+gs_status gs_probes_write(hid_t g, hid_t step, hid_t layer, const gs_result *res,
+                          const gs_record *rec, hid_t ftype, int64_t *tmp, const gs_seg_ctx *c);
+
+/* Scratch entries gs_probes_write needs for its index scales. */
+size_t gs_probes_tmp_len(const gs_result *res);
+
+/* Writes /runs/<id> of one finished run into group runs (the open segment's /runs), with th
+ * (gs_theory_for_run of its config) as attributes; seg_path names the segment in messages. */
 gs_status gs_segment_write_run(hid_t runs, const gs_plan *plan, const gs_run *run,
-                               const gs_result *res, const char *seg_path, gs_error *err);
+                               const gs_result *res, const gs_theory *th, const char *seg_path,
+                               gs_error *err);
 
 /* Reads the config and replicate of a committed row back from its segment (for messages about
  * runs that are not in the plan). */

@@ -30,9 +30,46 @@ gs_status gs_fsync_path(const char *path, int is_dir, gs_error *err)
     return s;
 }
 
+void gs_fmt_real(char *buf, size_t n, double v)
+{
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, n, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v || v != v)
+            return;
+    }
+}
+
+/* The probe settings of the record text (schema_minor 2): ";level=L;hist=...;probe=...".
+ * Settings that change nothing are left out, so they cannot make a resume differ: the
+ * histogram range without histograms, the probe batch when nothing uses it. The histogram
+ * period is written resolved (hist.every 0 means record.every). */
+static int probe_text(char *s, size_t cap, const gs_record *rec)
+{
+    char lo[32], hi[32];
+    int lv = rec->level >= 0 && rec->level < GS_LEVEL__COUNT ? rec->level : GS_LEVEL_STANDARD;
+    int len = snprintf(s, cap, ";level=%s", gs_level_names[lv]);
+    if (rec->hist_bins > 0) {
+        gs_fmt_real(lo, sizeof lo, rec->hist_min);
+        gs_fmt_real(hi, sizeof hi, rec->hist_max);
+        len += snprintf(s + len, cap - (size_t)len,
+                        ";hist=bins:%" PRId64 ",every:%" PRId64 ",min:%s,max:%s", rec->hist_bins,
+                        rec->hist_every > 0 ? rec->hist_every : rec->every, lo, hi);
+    } else {
+        len += snprintf(s + len, cap - (size_t)len, ";hist=off");
+    }
+    if (rec->activations || rec->deltas || rec->jacobian_inputs > 0)
+        len += snprintf(s + len, cap - (size_t)len,
+                        ";probe=batch:%" PRId64 ",activations:%s,deltas:%s,jacobian:%" PRId64,
+                        rec->probe_batch, rec->activations ? "true" : "false",
+                        rec->deltas ? "true" : "false", rec->jacobian_inputs);
+    else
+        len += snprintf(s + len, cap - (size_t)len, ";probe=off");
+    return len;
+}
+
 char *gs_journal_record_text(const gs_record *rec)
 {
-    size_t cap = 160 + 24 * rec->n_grad_steps, len = 0;
+    size_t cap = 400 + 24 * rec->n_grad_steps, len = 0;
     char *s = malloc(cap);
     if (!s)
         return NULL;
@@ -40,9 +77,25 @@ char *gs_journal_record_text(const gs_record *rec)
     for (size_t i = 0; i < rec->n_grad_steps; i++)
         len += (size_t)snprintf(s + len, cap - len, "%s%" PRId64, i ? "," : "", rec->grad_steps[i]);
     int dt = rec->dtype >= 0 && rec->dtype < GS_DTYPE__COUNT ? rec->dtype : 0;
-    snprintf(s + len, cap - len, ";grad_every=%" PRId64 ";grad_log=%" PRId64 ";weights=%s;dtype=%s",
-             rec->grad_every, rec->grad_log, rec->weights ? "true" : "false", gs_dtype_names[dt]);
+    len += (size_t)snprintf(
+        s + len, cap - len, ";grad_every=%" PRId64 ";grad_log=%" PRId64 ";weights=%s;dtype=%s",
+        rec->grad_every, rec->grad_log, rec->weights ? "true" : "false", gs_dtype_names[dt]);
+    probe_text(s + len, cap - len, rec);
     return s;
+}
+
+/* Whether the record text `stored` of a journal header matches the store's own. A header
+ * written before the probe settings existed (no ";level=") stands for their defaults (level
+ * standard, no histograms, no probe batch), as a missing config key stands for its default. */
+static int record_matches(const char *stored, const char *own)
+{
+    static const char dflt[] = ";level=standard;hist=off;probe=off";
+    if (strcmp(stored, own) == 0)
+        return 1;
+    if (strstr(stored, ";level=") != NULL)
+        return 0;
+    size_t n = strlen(stored);
+    return strncmp(stored, own, n) == 0 && strcmp(own + n, dflt) == 0;
 }
 
 /* Writes all of buf (one write() in practice; a short write is continued, and a torn final line
@@ -109,7 +162,7 @@ static gs_status check_header(gs_store *st, char *line, const char *path, gs_err
                             ", the spec has seed %" PRIu64 " (use --force to start over)",
                             st->path, ms, st->plan->master_seed);
     record += 8;
-    if (strcmp(record, st->record) != 0)
+    if (!record_matches(record, st->record))
         return gs_error_set(err, GS_ESPEC,
                             "%s: record section differs: the output was made with '%s', the spec "
                             "has '%s' (use --force to start over)",

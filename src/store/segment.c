@@ -10,15 +10,9 @@
 
 #include "store/internal.h"
 
-/* Context for error messages: "OUT.h5.d/seg-000001.h5.part: /runs/<id>/grads/W003". */
-typedef struct {
-    const char *seg;
-    const char *id;
-    gs_error *err;
-    int writing; /* a system error becomes "SEG: cannot write segment: <strerror>" */
-} ctx;
+typedef gs_seg_ctx ctx;
 
-static gs_status fail(const ctx *c, const char *obj, const char *call)
+gs_status gs_seg_fail(const ctx *c, const char *obj, const char *call)
 {
     char where[GS_PATH_MAX + 160];
     snprintf(where, sizeof where, "%s: /runs/%s%s%s", c->seg, c->id, obj[0] ? "/" : "", obj);
@@ -30,10 +24,10 @@ static gs_status fail(const ctx *c, const char *obj, const char *call)
 /* Closes *ds (when open) and reports a failure at once, while HDF5's error stack still holds
  * its cause: closing flushes the raw data, so a full disk shows up here. Returns s or the
  * close error when s was GS_OK. */
-static gs_status close_ds(hid_t *ds, const ctx *c, const char *obj, gs_status s)
+gs_status gs_seg_close(hid_t *ds, const ctx *c, const char *obj, gs_status s)
 {
     if (*ds >= 0 && H5Dclose(*ds) < 0 && s == GS_OK)
-        s = fail(c, obj, "H5Dclose");
+        s = gs_seg_fail(c, obj, "H5Dclose");
     *ds = H5I_INVALID_HID;
     return s;
 }
@@ -59,20 +53,38 @@ static gs_status config_attrs(hid_t g, const gs_run_config *cfg, const ctx *c)
             rc = gs_h5_attr_str(g, k->path, gs_key_format(k, cfg, text, sizeof text));
         }
         if (rc < 0)
-            return fail(c, "", k->path);
+            return gs_seg_fail(c, "", k->path);
     }
     /* a layer list: model.width holds its first entry, model.width_list all ("64,32,16") */
     if (cfg->width_list[0] && gs_h5_attr_str(g, "model.width_list", cfg->width_list) < 0)
-        return fail(c, "", "model.width_list");
+        return gs_seg_fail(c, "", "model.width_list");
     return GS_OK;
 }
 
-static gs_status run_attrs(hid_t g, const gs_run *run, const gs_result *res, const ctx *c)
+/* The mean-field predictions of the run's config (docs/theory.md) as float64 attributes. */
+static gs_status theory_attrs(hid_t g, const gs_theory *th, const ctx *c)
+{
+    const struct {
+        const char *name;
+        double v;
+    } a[] = {{"q_star", th->q_star},        {"chi1", th->chi1},   {"xi_grad", th->xi_grad},
+             {"c_star", th->c_star},        {"chi_c", th->chi_c}, {"xi_c", th->xi_c},
+             {"pred_slope", th->pred_slope}};
+    for (size_t i = 0; i < sizeof a / sizeof a[0]; i++)
+        if (gs_h5_attr_f64(g, a[i].name, a[i].v) < 0)
+            return gs_seg_fail(c, "", a[i].name);
+    return GS_OK;
+}
+
+static gs_status run_attrs(hid_t g, const gs_run *run, const gs_result *res, const gs_theory *th,
+                           const ctx *c)
 {
     gs_status s = config_attrs(g, &run->cfg, c);
     if (s != GS_OK)
         return s;
-    const char *status = res->status == GS_RUN_DIVERGED ? "diverged" : "ok";
+    const char *status = gs_store_status_name(res->status);
+    const char *verdict =
+        res->verdict >= 0 && res->verdict < GS_VERDICT__COUNT ? gs_verdict_names[res->verdict] : "";
     if (gs_h5_attr_str(g, "run_id", run->id) < 0 || gs_h5_attr_u64(g, "seed", run->seed) < 0 ||
         gs_h5_attr_i64(g, "replicate", run->replicate) < 0 ||
         gs_h5_attr_str(g, "status", status) < 0 ||
@@ -85,32 +97,12 @@ static gs_status run_attrs(hid_t g, const gs_run *run, const gs_result *res, con
         gs_h5_attr_f64(g, "grad_norm_first_step0", res->grad_norm0_first) < 0 ||
         gs_h5_attr_f64(g, "grad_norm_last_step0", res->grad_norm0_last) < 0 ||
         gs_h5_attr_f64(g, "final_eval_loss", res->final_eval_loss) < 0 ||
-        gs_h5_attr_f64(g, "final_eval_accuracy", res->final_eval_accuracy) < 0)
-        return fail(c, "", "H5Acreate/H5Awrite(run attributes)");
-    return GS_OK;
-}
-
-/* Writes an index dataset 0..n-1 and makes it a dimension scale called scale_name. */
-static hid_t index_scale(hid_t loc, const char *name, const char *scale_name, size_t n,
-                         int64_t *tmp)
-{
-    hsize_t dim = n;
-    for (size_t i = 0; i < n; i++)
-        tmp[i] = (int64_t)i;
-    hid_t ds = gs_h5_write_dataset(loc, name, 1, &dim, H5T_STD_I64LE, H5T_NATIVE_INT64, tmp);
-    if (ds >= 0 && H5DSset_scale(ds, scale_name) < 0) {
-        H5Dclose(ds);
-        return H5I_INVALID_HID;
-    }
-    return ds;
-}
-
-/* Attaches scale to dimension dim of ds and labels the dimension with the scale's name. */
-static herr_t attach(hid_t ds, hid_t scale, unsigned dim, const char *label)
-{
-    if (H5DSattach_scale(ds, scale, dim) < 0)
-        return -1;
-    return H5DSset_label(ds, dim, label);
+        gs_h5_attr_f64(g, "final_eval_accuracy", res->final_eval_accuracy) < 0 ||
+        gs_h5_attr_str(g, "verdict", verdict) < 0 ||
+        gs_h5_attr_i64(g, "verdict_step", res->verdict_step) < 0 ||
+        gs_h5_attr_f64(g, "delta_slope0", res->delta_slope0) < 0)
+        return gs_seg_fail(c, "", "H5Acreate/H5Awrite(run attributes)");
+    return theory_attrs(g, th, c);
 }
 
 /* Per-layer vectors [S, fan_out] stored next to W<l> on its scales: b<l> for every layer, and
@@ -133,11 +125,11 @@ static gs_status vec_tensor(hid_t grp, hid_t step, hid_t fo, const char *name, s
     snprintf(obj, sizeof obj, "%s/%s", name, dsname);
     hid_t ds = gs_h5_write_dataset(grp, dsname, 2, dims, ftype, H5T_NATIVE_DOUBLE, v->bufs[l]);
     if (ds < 0)
-        return fail(c, obj, "H5Dcreate/H5Dwrite");
+        return gs_seg_fail(c, obj, "H5Dcreate/H5Dwrite");
     gs_status s = GS_OK;
-    if (attach(ds, step, 0, "step") < 0 || attach(ds, fo, 1, "fan_out") < 0)
-        s = fail(c, obj, "dimension scales (H5DSattach_scale)");
-    return close_ds(&ds, c, obj, s);
+    if (gs_h5_attach(ds, step, 0, "step") < 0 || gs_h5_attach(ds, fo, 1, "fan_out") < 0)
+        s = gs_seg_fail(c, obj, "dimension scales (H5DSattach_scale)");
+    return gs_seg_close(&ds, c, obj, s);
 }
 
 /* Writes group name (grads or weights): step [S], W000.. [S, fan_out, fan_in] and the n_vecs
@@ -153,12 +145,12 @@ static gs_status tensors(hid_t g, const char *name, double *const *bufs, const v
     hsize_t dims[3] = {res->n_snaps, 0, 0};
     grp = H5Gcreate2(g, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (grp < 0)
-        return fail(c, name, "H5Gcreate");
+        return gs_seg_fail(c, name, "H5Gcreate");
     step =
         gs_h5_write_dataset(grp, "step", 1, dims, H5T_STD_I64LE, H5T_NATIVE_INT64, res->snap_plan);
     snprintf(obj, sizeof obj, "%s/step", name);
     if (step < 0 || H5DSset_scale(step, "step") < 0) {
-        s = fail(c, obj, "H5Dcreate/H5DSset_scale");
+        s = gs_seg_fail(c, obj, "H5Dcreate/H5DSset_scale");
         goto done;
     }
     for (size_t l = 0; l < res->n_layers; l++) {
@@ -168,33 +160,33 @@ static gs_status tensors(hid_t g, const char *name, double *const *bufs, const v
         snprintf(obj, sizeof obj, "%s/%s", name, dsname);
         ds = gs_h5_write_dataset(grp, dsname, 3, dims, ftype, H5T_NATIVE_DOUBLE, bufs[l]);
         if (ds < 0) {
-            s = fail(c, obj, "H5Dcreate/H5Dwrite");
+            s = gs_seg_fail(c, obj, "H5Dcreate/H5Dwrite");
             goto done;
         }
         snprintf(sname, sizeof sname, "fan_out_%03zu", l);
-        fo = index_scale(grp, sname, "fan_out", res->fan_out[l], tmp);
+        fo = gs_h5_index_scale(grp, sname, "fan_out", res->fan_out[l], tmp);
         snprintf(sname, sizeof sname, "fan_in_%03zu", l);
-        fi = index_scale(grp, sname, "fan_in", res->fan_in[l], tmp);
-        if (fo < 0 || fi < 0 || attach(ds, step, 0, "step") < 0 ||
-            attach(ds, fo, 1, "fan_out") < 0 || attach(ds, fi, 2, "fan_in") < 0) {
-            s = fail(c, obj, "dimension scales (H5DSset_scale/H5DSattach_scale)");
+        fi = gs_h5_index_scale(grp, sname, "fan_in", res->fan_in[l], tmp);
+        if (fo < 0 || fi < 0 || gs_h5_attach(ds, step, 0, "step") < 0 ||
+            gs_h5_attach(ds, fo, 1, "fan_out") < 0 || gs_h5_attach(ds, fi, 2, "fan_in") < 0) {
+            s = gs_seg_fail(c, obj, "dimension scales (H5DSset_scale/H5DSattach_scale)");
             goto done;
         }
         for (size_t v = 0; v < n_vecs && s == GS_OK; v++)
             s = vec_tensor(grp, step, fo, name, l, &vecs[v], res, ftype, c);
-        s = close_ds(&ds, c, obj, s);
-        s = close_ds(&fo, c, obj, s);
-        s = close_ds(&fi, c, obj, s);
+        s = gs_seg_close(&ds, c, obj, s);
+        s = gs_seg_close(&fo, c, obj, s);
+        s = gs_seg_close(&fi, c, obj, s);
         if (s != GS_OK)
             goto done;
     }
 done:
-    s = close_ds(&ds, c, obj, s);
-    s = close_ds(&fo, c, obj, s);
-    s = close_ds(&fi, c, obj, s);
-    s = close_ds(&step, c, name, s);
+    s = gs_seg_close(&ds, c, obj, s);
+    s = gs_seg_close(&fo, c, obj, s);
+    s = gs_seg_close(&fi, c, obj, s);
+    s = gs_seg_close(&step, c, name, s);
     if (H5Gclose(grp) < 0 && s == GS_OK)
-        s = fail(c, name, "H5Gclose");
+        s = gs_seg_fail(c, name, "H5Gclose");
     return s;
 }
 
@@ -205,26 +197,27 @@ static gs_status series(hid_t g, const char *name, hid_t ftype, hid_t mtype, con
     hsize_t dim = res->n_rows;
     hid_t ds = gs_h5_write_dataset(g, name, 1, &dim, ftype, mtype, buf);
     gs_status s = GS_OK;
-    if (ds < 0 || attach(ds, step, 0, "step") < 0)
-        s = fail(c, name, "H5Dcreate/H5DSattach_scale");
-    return close_ds(&ds, c, name, s);
+    if (ds < 0 || gs_h5_attach(ds, step, 0, "step") < 0)
+        s = gs_seg_fail(c, name, "H5Dcreate/H5DSattach_scale");
+    return gs_seg_close(&ds, c, name, s);
 }
 
 /* step [T], loss [T], lr [T], clipped [T], grad_norm_global [T], layer [L], grad_norm [T, L] with
- * step and layer as scales. */
-static gs_status stats(hid_t g, const gs_result *res, int64_t *tmp, const ctx *c)
+ * step and layer as scales, then the probe statistics and groups on the same scales (probes.c). */
+static gs_status stats(hid_t g, const gs_result *res, const gs_record *rec, hid_t ftype,
+                       int64_t *tmp, const ctx *c)
 {
     gs_status s = GS_OK;
     hsize_t dims[2] = {res->n_rows, res->n_layers};
     hid_t step, loss = H5I_INVALID_HID, layer = H5I_INVALID_HID, gn = H5I_INVALID_HID;
     step = gs_h5_write_dataset(g, "step", 1, dims, H5T_STD_I64LE, H5T_NATIVE_INT64, res->step);
     if (step < 0 || H5DSset_scale(step, "step") < 0) {
-        s = fail(c, "step", "H5Dcreate/H5DSset_scale");
+        s = gs_seg_fail(c, "step", "H5Dcreate/H5DSset_scale");
         goto done;
     }
     loss = gs_h5_write_dataset(g, "loss", 1, dims, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, res->loss);
-    if (loss < 0 || attach(loss, step, 0, "step") < 0) {
-        s = fail(c, "loss", "H5Dcreate/H5DSattach_scale");
+    if (loss < 0 || gs_h5_attach(loss, step, 0, "step") < 0) {
+        s = gs_seg_fail(c, "loss", "H5Dcreate/H5DSattach_scale");
         goto done;
     }
     if ((s = series(g, "lr", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, res->lr, step, res, c)) ||
@@ -232,20 +225,24 @@ static gs_status stats(hid_t g, const gs_result *res, int64_t *tmp, const ctx *c
         (s = series(g, "grad_norm_global", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, res->grad_norm_global,
                     step, res, c)))
         goto done;
-    layer = index_scale(g, "layer", "layer", res->n_layers, tmp);
+    layer = gs_h5_index_scale(g, "layer", "layer", res->n_layers, tmp);
     if (layer < 0) {
-        s = fail(c, "layer", "H5Dcreate/H5DSset_scale");
+        s = gs_seg_fail(c, "layer", "H5Dcreate/H5DSset_scale");
         goto done;
     }
     gn = gs_h5_write_dataset(g, "grad_norm", 2, dims, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
                              res->grad_norm);
-    if (gn < 0 || attach(gn, step, 0, "step") < 0 || attach(gn, layer, 1, "layer") < 0)
-        s = fail(c, "grad_norm", "H5Dcreate/H5DSattach_scale");
+    if (gn < 0 || gs_h5_attach(gn, step, 0, "step") < 0 ||
+        gs_h5_attach(gn, layer, 1, "layer") < 0) {
+        s = gs_seg_fail(c, "grad_norm", "H5Dcreate/H5DSattach_scale");
+        goto done;
+    }
+    s = gs_probes_write(g, step, layer, res, rec, ftype, tmp, c);
 done:
-    s = close_ds(&gn, c, "grad_norm", s);
-    s = close_ds(&layer, c, "layer", s);
-    s = close_ds(&loss, c, "loss", s);
-    s = close_ds(&step, c, "step", s);
+    s = gs_seg_close(&gn, c, "grad_norm", s);
+    s = gs_seg_close(&layer, c, "layer", s);
+    s = gs_seg_close(&loss, c, "loss", s);
+    s = gs_seg_close(&step, c, "step", s);
     return s;
 }
 
@@ -260,33 +257,33 @@ static gs_status eval_group(hid_t g, const gs_result *res, const ctx *c)
     if (res->cap_eval == 0)
         return GS_OK;
     if ((grp = H5Gcreate2(g, "eval", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)) < 0)
-        return fail(c, "eval", "H5Gcreate");
+        return gs_seg_fail(c, "eval", "H5Gcreate");
     if (gs_h5_attr_i64(grp, "samples", (int64_t)res->n_eval_samples) < 0) {
-        s = fail(c, "eval", "H5Acreate/H5Awrite(samples)");
+        s = gs_seg_fail(c, "eval", "H5Acreate/H5Awrite(samples)");
         goto done;
     }
     step =
         gs_h5_write_dataset(grp, "step", 1, &dim, H5T_STD_I64LE, H5T_NATIVE_INT64, res->eval_step);
     if (step < 0 || H5DSset_scale(step, "step") < 0) {
-        s = fail(c, "eval/step", "H5Dcreate/H5DSset_scale");
+        s = gs_seg_fail(c, "eval/step", "H5Dcreate/H5DSset_scale");
         goto done;
     }
     ds = gs_h5_write_dataset(grp, "loss", 1, &dim, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
                              res->eval_loss);
-    if (ds < 0 || attach(ds, step, 0, "step") < 0) {
-        s = fail(c, "eval/loss", "H5Dcreate/H5DSattach_scale");
+    if (ds < 0 || gs_h5_attach(ds, step, 0, "step") < 0) {
+        s = gs_seg_fail(c, "eval/loss", "H5Dcreate/H5DSattach_scale");
         goto done;
     }
-    s = close_ds(&ds, c, "eval/loss", s);
+    s = gs_seg_close(&ds, c, "eval/loss", s);
     ds = gs_h5_write_dataset(grp, "accuracy", 1, &dim, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
                              res->eval_accuracy);
-    if (s == GS_OK && (ds < 0 || attach(ds, step, 0, "step") < 0))
-        s = fail(c, "eval/accuracy", "H5Dcreate/H5DSattach_scale");
+    if (s == GS_OK && (ds < 0 || gs_h5_attach(ds, step, 0, "step") < 0))
+        s = gs_seg_fail(c, "eval/accuracy", "H5Dcreate/H5DSattach_scale");
 done:
-    s = close_ds(&ds, c, "eval", s);
-    s = close_ds(&step, c, "eval/step", s);
+    s = gs_seg_close(&ds, c, "eval", s);
+    s = gs_seg_close(&step, c, "eval/step", s);
     if (H5Gclose(grp) < 0 && s == GS_OK)
-        s = fail(c, "eval", "H5Gclose");
+        s = gs_seg_fail(c, "eval", "H5Gclose");
     return s;
 }
 
@@ -310,11 +307,13 @@ static gs_status snapshots(hid_t g, const gs_result *res, hid_t ftype, int64_t *
 }
 
 gs_status gs_segment_write_run(hid_t runs, const gs_plan *plan, const gs_run *run,
-                               const gs_result *res, const char *seg_path, gs_error *err)
+                               const gs_result *res, const gs_theory *th, const char *seg_path,
+                               gs_error *err)
 {
     ctx c = {seg_path, run->id, err, 1};
     gs_status s = GS_OK;
-    size_t n_tmp = res->n_layers;
+    size_t n_tmp = gs_probes_tmp_len(res);
+    n_tmp = res->n_layers > n_tmp ? res->n_layers : n_tmp;
     for (size_t l = 0; l < res->n_layers; l++) {
         n_tmp = res->fan_in[l] > n_tmp ? res->fan_in[l] : n_tmp;
         n_tmp = res->fan_out[l] > n_tmp ? res->fan_out[l] : n_tmp;
@@ -329,16 +328,17 @@ gs_status gs_segment_write_run(hid_t runs, const gs_plan *plan, const gs_run *ru
         goto done;
     }
     if (g < 0) {
-        s = fail(&c, "", "H5Gcreate");
+        s = gs_seg_fail(&c, "", "H5Gcreate");
         goto done;
     }
-    if ((s = run_attrs(g, run, res, &c)) != GS_OK || (s = stats(g, res, tmp, &c)) != GS_OK ||
+    if ((s = run_attrs(g, run, res, th, &c)) != GS_OK ||
+        (s = stats(g, res, &plan->record, ftype, tmp, &c)) != GS_OK ||
         (s = eval_group(g, res, &c)) != GS_OK)
         goto done;
     s = snapshots(g, res, ftype, tmp, &c);
 done:
     if (g >= 0 && H5Gclose(g) < 0 && s == GS_OK)
-        s = fail(&c, "", "H5Gclose");
+        s = gs_seg_fail(&c, "", "H5Gclose");
     free(tmp);
     return s;
 }
@@ -380,11 +380,11 @@ static gs_status read_config(hid_t g, gs_run_config *cfg, const ctx *c)
             }
         }
         if (rc < 0)
-            return fail(c, "", k->path);
+            return gs_seg_fail(c, "", k->path);
     }
     if (H5Aexists(g, "model.width_list") > 0 &&
         gs_h5_read_str(g, "model.width_list", cfg->width_list, sizeof cfg->width_list) < 0)
-        return fail(c, "", "model.width_list");
+        return gs_seg_fail(c, "", "model.width_list");
     return GS_OK;
 }
 
@@ -396,6 +396,28 @@ static herr_t read_opt_f64(hid_t g, const char *name, double *v)
     if (e < 0)
         return -1;
     return e > 0 ? gs_h5_read_f64(g, name, v) : 0;
+}
+
+/* Reads an int64 attribute that outputs of older versions lack: dflt when absent. */
+static herr_t read_opt_i64(hid_t g, const char *name, int64_t *v, int64_t dflt)
+{
+    htri_t e = H5Aexists(g, name);
+    *v = dflt;
+    if (e < 0)
+        return -1;
+    return e > 0 ? gs_h5_read_i64(g, name, v) : 0;
+}
+
+/* The verdict of a run group: -1 when absent (written before schema_minor 2). */
+static herr_t read_verdict(hid_t g, int *verdict)
+{
+    char text[32] = "";
+    htri_t e = H5Aexists(g, "verdict");
+    *verdict = -1;
+    if (e < 0 || (e > 0 && gs_h5_read_str(g, "verdict", text, sizeof text) < 0))
+        return -1;
+    *verdict = gs_store_verdict_parse(text);
+    return 0;
 }
 
 /* Reads the summary fields of one journaled row from its group in the open segment file. */
@@ -416,11 +438,26 @@ static gs_status read_row(hid_t file, gs_store_row *row, const ctx *c)
         gs_h5_read_f64(g, "grad_norm_first_step0", &row->gn_first) < 0 ||
         gs_h5_read_f64(g, "grad_norm_last_step0", &row->gn_last) < 0 ||
         read_opt_f64(g, "final_eval_loss", &row->eval_loss) < 0 ||
-        read_opt_f64(g, "final_eval_accuracy", &row->eval_accuracy) < 0) {
-        s = fail(c, "", "H5Aread(run attributes)");
+        read_opt_f64(g, "final_eval_accuracy", &row->eval_accuracy) < 0 ||
+        read_verdict(g, &row->verdict) < 0 ||
+        read_opt_i64(g, "verdict_step", &row->verdict_step, -1) < 0 ||
+        read_opt_f64(g, "delta_slope0", &row->delta_slope0) < 0 ||
+        read_opt_f64(g, "q_star", &row->th.q_star) < 0 ||
+        read_opt_f64(g, "chi1", &row->th.chi1) < 0 ||
+        read_opt_f64(g, "xi_grad", &row->th.xi_grad) < 0 ||
+        read_opt_f64(g, "c_star", &row->th.c_star) < 0 ||
+        read_opt_f64(g, "chi_c", &row->th.chi_c) < 0 ||
+        read_opt_f64(g, "xi_c", &row->th.xi_c) < 0 ||
+        read_opt_f64(g, "pred_slope", &row->th.pred_slope) < 0) {
+        s = gs_seg_fail(c, "", "H5Aread(run attributes)");
         goto done;
     }
-    row->status = strcmp(status, "diverged") == 0 ? GS_RUN_DIVERGED : GS_RUN_OK;
+    row->status = gs_store_status_parse(status);
+    if (row->status < 0) {
+        s = gs_error_set(c->err, GS_EIO, "%s: /runs/%s: unknown status '%s'", c->seg, row->id,
+                         status);
+        goto done;
+    }
     if (!row->cfg) {
         row->own_cfg = malloc(sizeof *row->own_cfg);
         if (!row->own_cfg) {
@@ -483,7 +520,7 @@ gs_status gs_segment_read_config(const gs_store *st, const gs_store_row *row, gs
         goto done;
     }
     if ((s = read_config(g, cfg, &c)) == GS_OK && gs_h5_read_i64(g, "replicate", replicate) < 0)
-        s = fail(&c, "", "replicate");
+        s = gs_seg_fail(&c, "", "replicate");
 done:
     if (g >= 0)
         H5Gclose(g);

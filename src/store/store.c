@@ -83,6 +83,35 @@ gs_status gs_store_add_row(gs_store *st, const gs_store_row *row, gs_error *err)
     return GS_OK;
 }
 
+const char *gs_store_status_name(int status)
+{
+    switch (status) {
+    case GS_RUN_DIVERGED:
+        return "diverged";
+    case GS_RUN_STOPPED:
+        return "stopped";
+    default:
+        return "ok";
+    }
+}
+
+int gs_store_status_parse(const char *name)
+{
+    static const int all[] = {GS_RUN_OK, GS_RUN_DIVERGED, GS_RUN_STOPPED};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (strcmp(name, gs_store_status_name(all[i])) == 0)
+            return all[i];
+    return -1;
+}
+
+int gs_store_verdict_parse(const char *name)
+{
+    for (int v = 0; v < GS_VERDICT__COUNT; v++)
+        if (strcmp(name, gs_verdict_names[v]) == 0)
+            return v;
+    return -1;
+}
+
 static void iso_now(char *buf, size_t n)
 {
     time_t t = time(NULL);
@@ -440,14 +469,21 @@ size_t gs_store_committed(const gs_store *st)
 
 void gs_store_get_counts(const gs_store *st, gs_store_counts *c)
 {
-    c->ok = c->diverged = 0;
+    memset(c, 0, sizeof *c);
     for (size_t r = 0; r < st->n_rows; r++) {
-        if (!st->rows[r].committed)
+        const gs_store_row *row = &st->rows[r];
+        if (!row->committed)
             continue;
-        if (st->rows[r].status == GS_RUN_DIVERGED)
+        if (row->status == GS_RUN_DIVERGED)
             c->diverged++;
+        else if (row->status == GS_RUN_STOPPED)
+            c->stopped++;
         else
             c->ok++;
+        if (row->verdict >= 0 && row->verdict < GS_VERDICT__COUNT)
+            c->verdict[row->verdict]++;
+        else
+            c->verdict_unknown++;
     }
 }
 
@@ -491,9 +527,10 @@ gs_status gs_store_add_run(gs_store *st, const gs_run *run, const gs_result *res
     if (st->seg_file < 0 && (s = open_segment(st, err)) != GS_OK)
         goto done;
     gs_segment_path(st, st->next_seg, 1, part, sizeof part);
-    if ((s = gs_segment_write_run(st->seg_runs, st->plan, run, res, part, err)) != GS_OK)
-        goto done;
     gs_store_row row = {0};
+    gs_theory_for_run(&run->cfg, &row.th);
+    if ((s = gs_segment_write_run(st->seg_runs, st->plan, run, res, &row.th, part, err)) != GS_OK)
+        goto done;
     memcpy(row.id, run->id, sizeof row.id);
     int planned =
         run->index < st->plan->n_runs && strcmp(st->plan->runs[run->index].id, run->id) == 0;
@@ -517,6 +554,9 @@ gs_status gs_store_add_run(gs_store *st, const gs_run *run, const gs_result *res
     row.gn_last = res->grad_norm0_last;
     row.eval_loss = res->final_eval_loss;
     row.eval_accuracy = res->final_eval_accuracy;
+    row.verdict = res->verdict >= 0 && res->verdict < GS_VERDICT__COUNT ? res->verdict : -1;
+    row.verdict_step = res->verdict_step;
+    row.delta_slope0 = res->delta_slope0;
     row.seg = st->next_seg;
     if ((s = gs_store_add_row(st, &row, err)) != GS_OK) {
         free(row.own_cfg);
