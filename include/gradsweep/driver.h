@@ -16,8 +16,9 @@
 typedef struct {
     atomic_size_t total;     /* runs to train this session (plan runs minus committed ones) */
     atomic_size_t skipped;   /* runs already committed (resume) */
-    atomic_size_t done;      /* runs finished this session (ok + diverged) */
+    atomic_size_t done;      /* runs finished this session (ok + diverged + stopped) */
     atomic_size_t diverged;  /* of which diverged */
+    atomic_size_t stopped;   /* of which stopped early by train.stop_on */
     atomic_size_t committed; /* runs committed to disk this session */
     atomic_int finished;     /* set when the driver returns */
 } gs_progress;

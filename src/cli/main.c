@@ -115,6 +115,8 @@ static void usage_main(FILE *f)
             "  list SPEC  print the expanded runs: id, seed, axis values (gradsweep list --help)\n"
             "  theory     mean-field q*, chi1, depth scales and the critical line\n"
             "             (gradsweep theory --help)\n"
+            "  info OUT   what an output holds: runs, status and verdict counts, axes, size\n"
+            "  status OUT done / failed / missing runs of the plan (gradsweep status --help)\n"
             "  help       this text\n"
             "\n"
             "options: --help, --version\n"
@@ -587,7 +589,7 @@ static void fmt_eta(double s, char *buf, size_t n)
 static void progress_line(const progress_ctx *c, double t0, int final)
 {
     size_t total = atomic_load(&c->p->total), done = atomic_load(&c->p->done);
-    size_t div = atomic_load(&c->p->diverged);
+    size_t div = atomic_load(&c->p->diverged), stp = atomic_load(&c->p->stopped);
     double el = now_s() - t0, rate = el > 0 ? (double)done / el : 0;
     char eta[32];
     fmt_eta(rate > 0 ? (double)(total - done) / rate : -1, eta, sizeof eta);
@@ -597,13 +599,15 @@ static void progress_line(const progress_ctx *c, double t0, int final)
         for (size_t i = 0; i < 30; i++)
             bar[i] = i < fill ? '#' : '-';
         bar[30] = '\0';
-        fprintf(stderr, "\r[%s] %zu/%zu runs  %zu diverged  %.2f runs/s  ETA %s\033[K%s", bar, done,
-                total, div, rate, eta, final ? "\n" : "");
+        fprintf(stderr,
+                "\r[%s] %zu/%zu runs  %zu diverged  %zu stopped  %.2f runs/s  ETA %s\033[K%s", bar,
+                done, total, div, stp, rate, eta, final ? "\n" : "");
     } else {
         fprintf(stderr,
-                "gradsweep: %zu/%zu runs done (%.0f%%), %zu diverged, %.2f runs/s, "
+                "gradsweep: %zu/%zu runs done (%.0f%%), %zu diverged, %zu stopped, %.2f runs/s, "
                 "ETA %s\n",
-                done, total, total ? 100.0 * (double)done / (double)total : 100.0, div, rate, eta);
+                done, total, total ? 100.0 * (double)done / (double)total : 100.0, div, stp, rate,
+                eta);
     }
     fflush(stderr);
 }
@@ -660,9 +664,9 @@ static char *join_args(int argc, char **argv)
 static void print_summary(const gs_plan *plan, const gs_store_counts *cnt, const char *out,
                           gs_status s)
 {
-    printf("%s: %zu of %zu runs in %s: %zu ok, %zu diverged%s\n", plan->name,
-           cnt->ok + cnt->diverged, plan->n_runs, out, cnt->ok, cnt->diverged,
-           s == GS_EINTR ? " (interrupted: run again with --resume to finish)" : "");
+    printf("%s: %zu of %zu runs in %s: %zu ok, %zu diverged, %zu stopped%s\n", plan->name,
+           cnt->ok + cnt->diverged + cnt->stopped, plan->n_runs, out, cnt->ok, cnt->diverged,
+           cnt->stopped, s == GS_EINTR ? " (interrupted: run again with --resume to finish)" : "");
     printf("look at it:\n"
            "  h5ls -r %s | head\n"
            "  /usr/bin/python3 -c \"import h5py, pandas as pd; "
@@ -798,6 +802,12 @@ int main(int argc, char **argv)
         return cmd_list(argc, argv);
     if (strcmp(cmd, "theory") == 0)
         return gs_cmd_theory(argc - 1, argv + 1);
-    fprintf(stderr, "gradsweep: unknown command '%s' (commands: run, list, theory, help)\n", cmd);
+    if (strcmp(cmd, "info") == 0)
+        return gs_cmd_info(argc - 1, argv + 1);
+    if (strcmp(cmd, "status") == 0)
+        return gs_cmd_status(argc - 1, argv + 1);
+    fprintf(stderr,
+            "gradsweep: unknown command '%s' (commands: run, list, theory, info, status, help)\n",
+            cmd);
     return EXIT_USAGE;
 }

@@ -227,6 +227,8 @@ static gs_status train_all(shared *sh, const size_t *todo, size_t n_todo, const 
             atomic_fetch_add(&sh->progress->done, 1);
             if (res->status == GS_RUN_DIVERGED)
                 atomic_fetch_add(&sh->progress->diverged, 1);
+            else if (res->status == GS_RUN_STOPPED)
+                atomic_fetch_add(&sh->progress->stopped, 1);
         }
         queue_push(&sh->q, (item){r, res});
     }
