@@ -16,6 +16,8 @@ import sys
 import h5py
 import numpy as np
 
+np.seterr(all="ignore")  # diverging runs overflow on purpose; the comparison judges them
+
 REL = 1e-9
 
 
@@ -265,7 +267,11 @@ def check_run(g, x, y):
             j = js.index(steps[t])
             m = g["jacobian/sv"].shape[1]
             for i in range(m):
-                sv = np.linalg.svd(net.jacobian(x[i]), compute_uv=False)
+                J = net.jacobian(x[i])
+                if np.isfinite(J).all() and np.isfinite(net.forward(x[i:i + 1])[0][-1]).all():
+                    sv = np.linalg.svd(J, compute_uv=False)
+                else:  # docs/probes.md: a non-finite Jacobian has NaN singular values
+                    sv = np.full(min(J.shape), np.nan)
                 upd("jacobian", close("jacobian/sv", g["jacobian/sv"][j, i], sv, rel=1e-8))
                 close("jacobian/mean_sq", g["jacobian/mean_sq"][j, i], np.mean(sv * sv), rel=1e-8)
                 close("jacobian/max", g["jacobian/max"][j, i], sv.max(), rel=1e-8)

@@ -68,8 +68,9 @@ uint64_t gs_hash64(const void *data, size_t len);
 
 /* Seed of a run: mix(master seed, hash) folded to [1, 2^32 - 1] (never 0: GSL maps 0 to a
  * default seed, which would make two runs share a stream). The plan passes the hash of the run's
- * canonical text with train.dtype and train.ftz at their defaults (equal to the run-id hash for
- * runs at the default precision), so runs differing only in precision share a seed. */
+ * canonical text with train.dtype, train.ftz and train.stop_on at their defaults (equal to the
+ * run-id hash for runs with those at their defaults), so runs differing only in precision or in
+ * their early stop share a seed. */
 uint64_t gs_run_seed(uint64_t master_seed, uint64_t id_hash);
 
 /* Index of the run with the given id, or (size_t)-1. */

@@ -86,11 +86,11 @@ static void S(mean_std)(const R *v, size_t m, double *mean, double *std)
         a1[k] += d;
         a2[k] += d * d;
     });
-    double m1 = S(sum4)(a1) / (double)m, var = S(sum4)(a2) / (double)m - m1 * m1;
+    double m1 = S(sum4)(a1) / (double)m, s2 = S(sum4)(a2) / (double)m, var = s2 - m1 * m1;
     *mean = v0 + m1;
     *std = sqrt(var > 0.0 ? var : 0.0);
-    if (isnan(var))
-        *std = var;
+    if (isnan(var)) /* finite values whose squares overflow: Inf, as a two-pass std gives */
+        *std = isinf(s2) && isfinite(m1) ? (double)INFINITY : var;
 }
 
 void S(gs_probe_forward)(const NET *net, size_t B, const gs_probe_act *pa, unsigned char *alive,

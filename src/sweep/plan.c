@@ -163,14 +163,16 @@ static void run_fill(const gs_plan *p, const gs_run_config *base, size_t r, gs_r
     assert(len < sizeof canon);
     uint64_t h = gs_hash64(canon, len);
     snprintf(run->id, sizeof run->id, "%016llx", (unsigned long long)h);
-    /* The seed comes from the same text with the precision keys (train.dtype, train.ftz) at
-     * their defaults, so runs that differ only in precision share data, split and initial
-     * parameters (rounded in float32): a precision axis compares one training problem computed
-     * two ways. Runs at the default precision hash the same text as their id. */
-    if (run->cfg.dtype != GS_DTYPE_FLOAT64 || run->cfg.ftz) {
+    /* The seed comes from the same text with the precision keys (train.dtype, train.ftz) and
+     * train.stop_on at their defaults, so runs that differ only in precision share data, split
+     * and initial parameters (rounded in float32): a precision axis compares one training
+     * problem computed two ways; and a run with an early stop is the run without it, cut short.
+     * Runs with those keys at their defaults hash the same text as their id. */
+    if (run->cfg.dtype != GS_DTYPE_FLOAT64 || run->cfg.ftz || run->cfg.stop_on[0]) {
         gs_run_config twin = run->cfg;
         twin.dtype = GS_DTYPE_FLOAT64;
         twin.ftz = 0;
+        twin.stop_on[0] = '\0';
         len = gs_run_canonical(&twin, run->replicate, canon, sizeof canon);
         assert(len < sizeof canon);
     }
