@@ -180,6 +180,23 @@ static gs_status axis_generate(gs_draft *d, size_t ki, const gs_ynode *form, con
     return GS_OK;
 }
 
+/* Adds the scalar entries of seq as one value of key ki, the text "[a,b,...]" (len: its size
+ * with the NUL, counted by the caller while checking the entries). */
+static gs_status add_bracketed(gs_draft *d, size_t ki, const gs_ynode *seq, size_t len, int line)
+{
+    char *text = malloc(len);
+    if (!text)
+        return oom(d);
+    size_t pos = 0;
+    text[pos++] = '[';
+    for (size_t i = 0; i < seq->n; i++)
+        pos += (size_t)snprintf(text + pos, len - pos, "%s%s", i ? "," : "", seq->kids[i]->text);
+    snprintf(text + pos, len - pos, "]");
+    gs_status st = slot_add(d, ki, text, line);
+    free(text);
+    return st;
+}
+
 /* model.width: {layers: [w1, ..., w_depth]}: one value, the list as text "[w1,w2,...]". Each
  * entry is checked here, so that its own line is named; gs_draft_parse_value canonicalizes. */
 static gs_status read_layers(gs_draft *d, size_t ki, const gs_ynode *seq, int line)
@@ -187,7 +204,6 @@ static gs_status read_layers(gs_draft *d, size_t ki, const gs_ynode *seq, int li
     const gs_key *k = &gs_keys[ki];
     char why[WHY_MAX];
     size_t len = 3;
-    gs_status st = GS_OK;
     if (seq->kind != GS_YSEQ)
         return gs_draft_fail(d, seq->line, NULL, k->path,
                              "layers takes a list of widths, one per hidden layer");
@@ -205,17 +221,7 @@ static gs_status read_layers(gs_draft *d, size_t ki, const gs_ynode *seq, int li
             return gs_draft_fail(d, it->line, NULL, k->path, "layers entry %zu: %s", i + 1, why);
         len += strlen(it->text) + 1;
     }
-    char *text = malloc(len);
-    if (!text)
-        return oom(d);
-    size_t pos = 0;
-    text[pos++] = '[';
-    for (size_t i = 0; i < seq->n; i++)
-        pos += (size_t)snprintf(text + pos, len - pos, "%s%s", i ? "," : "", seq->kids[i]->text);
-    snprintf(text + pos, len - pos, "]");
-    st = slot_add(d, ki, text, line);
-    free(text);
-    return st;
+    return add_bracketed(d, ki, seq, len, line);
 }
 
 /* train.stop_on: [a, b, ...] as one value, the text "[a,b]" (the names are checked and put in
@@ -234,17 +240,7 @@ static gs_status read_verdicts(gs_draft *d, size_t ki, const gs_ynode *seq)
                                                        : "null");
         len += strlen(it->text) + 1;
     }
-    char *text = malloc(len);
-    if (!text)
-        return oom(d);
-    size_t pos = 0;
-    text[pos++] = '[';
-    for (size_t i = 0; i < seq->n; i++)
-        pos += (size_t)snprintf(text + pos, len - pos, "%s%s", i ? "," : "", seq->kids[i]->text);
-    snprintf(text + pos, len - pos, "]");
-    gs_status st = slot_add(d, ki, text, seq->line);
-    free(text);
-    return st;
+    return add_bracketed(d, ki, seq, len, seq->line);
 }
 
 /* One value of an axis list: a scalar, {layers: [...]} for a key with a layer list, or a list of
