@@ -661,18 +661,31 @@ static char *join_args(int argc, char **argv)
     return s;
 }
 
-static void print_summary(const gs_plan *plan, const gs_store_counts *cnt, const char *out,
-                          gs_status s)
+static void print_summary(const char *prog, const gs_plan *plan, const gs_store_counts *cnt,
+                          const char *out, gs_status s)
 {
     printf("%s: %zu of %zu runs in %s: %zu ok, %zu diverged, %zu stopped%s\n", plan->name,
            cnt->ok + cnt->diverged + cnt->stopped, plan->n_runs, out, cnt->ok, cnt->diverged,
            cnt->stopped, s == GS_EINTR ? " (interrupted: run again with --resume to finish)" : "");
+    const char *sep = "verdicts: ";
+    for (int v = 0; v < GS_VERDICT__COUNT; v++) {
+        if (cnt->verdict[v] == 0)
+            continue;
+        printf("%s%zu %s", sep, cnt->verdict[v], gs_verdict_names[v]);
+        sep = ", ";
+    }
+    if (cnt->verdict_unknown > 0)
+        printf("%s%zu without a verdict (written before verdicts existed)", sep,
+               cnt->verdict_unknown);
+    if (sep[0] == ',' || cnt->verdict_unknown > 0)
+        printf(" (docs/probes.md)\n");
     printf("look at it:\n"
+           "  %s info %s\n"
            "  h5ls -r %s | head\n"
            "  /usr/bin/python3 -c \"import h5py, pandas as pd; "
            "print(pd.DataFrame(h5py.File('%s')['summary'][()]))\"\n"
            "  schema: docs/schema.md\n",
-           out, out);
+           prog, out, out, out);
 }
 
 static int cmd_run(int argc, char **argv)
@@ -767,7 +780,7 @@ static int cmd_run(int argc, char **argv)
     if (s == GS_OK && cs != GS_OK)
         s = cs;
     if (s == GS_OK || s == GS_EINTR)
-        print_summary(plan, &cnt, o.out, s);
+        print_summary(argv[0], plan, &cnt, o.out, s);
     rc = gs_status_exit_code(s);
 done:
     gs_store_close(st, NULL);
