@@ -118,7 +118,7 @@ void gs_jacobian_svals(double *J, size_t rows, size_t cols, double *sv, double *
         return;
     for (size_t i = 0; i < cnt; i++) {
         if (!isfinite(J[i])) {
-            fill(sv, N, NAN);
+            fill(sv, N, (double)NAN);
             return;
         }
         amax = fmax(amax, fabs(J[i]));
@@ -142,7 +142,7 @@ void gs_jacobian_svals(double *J, size_t rows, size_t cols, double *sv, double *
     gsl_matrix_view q = gsl_matrix_view_array(work + (rows < cols ? cnt : 0), N, N);
     gsl_vector_view s = gsl_vector_view_array(sv, N);
     if (gsl_linalg_SV_decomp_jacobi(&a.matrix, &q.matrix, &s.vector) != GSL_SUCCESS) {
-        fill(sv, N, NAN);
+        fill(sv, N, (double)NAN);
         return;
     }
     for (size_t i = 0; i < N; i++)
