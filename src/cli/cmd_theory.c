@@ -319,7 +319,8 @@ static int run_critical(const opts *o, const int *acts, size_t n_acts, const dli
     for (size_t a = 0; a < n_acts; a++)
         for (size_t j = 0; j < sb->n; j++) {
             gs_error err;
-            gs_theory t = {NAN, NAN, NAN, NAN, NAN, NAN, NAN};
+            gs_theory t = {(double)NAN, (double)NAN, (double)NAN, (double)NAN,
+                           (double)NAN, (double)NAN, (double)NAN};
             double sw, al = act_alpha(acts[a], have_alpha, alpha);
             gs_status st = gs_theory_critical(acts[a], al, sb->v[j], &sw, &err);
             if (st == GS_OK)

@@ -25,7 +25,7 @@
 #define SW_HI 100.0
 #define SW_GROW 1.25
 
-static const double nan_ = NAN;
+static const double nan_ = (double)NAN;
 
 static int is_homogeneous(int act)
 {
