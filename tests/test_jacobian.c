@@ -463,7 +463,7 @@ static void svd_special(void)
     double A[6] = {0}, sv[2] = {1, 1};
     svals(A, 2, 3, sv);
     CHECK(sv[0] == 0.0 && sv[1] == 0.0);
-    const double bad[] = {NAN, INFINITY, -INFINITY};
+    const double bad[] = {(double)NAN, (double)INFINITY, -(double)INFINITY};
     for (int b = 0; b < 3; b++)
         for (int t = 0; t < 2; t++) {
             double M[6] = {1, 2, 3, 4, 5, 6};

@@ -433,8 +433,26 @@ static void hist_values(void)
     gs_probe_hist h;
     gs_error err;
     CHECK_EQ_INT(gs_probe_hist_init(&h, 14, -12.0, 2.0, &err), GS_OK);
-    double v[] = {0.0,   -0.0,   1e-13, 9.99e-13, 1e-12,     -1e-12, 1e-3,   -1e-3,    5e-4, 99.9,
-                  100.0, -100.0, 1e300, INFINITY, -INFINITY, NAN,    1e-310, 0.999e-3, 1.5,  10.0};
+    double v[] = {0.0,
+                  -0.0,
+                  1e-13,
+                  9.99e-13,
+                  1e-12,
+                  -1e-12,
+                  1e-3,
+                  -1e-3,
+                  5e-4,
+                  99.9,
+                  100.0,
+                  -100.0,
+                  1e300,
+                  (double)INFINITY,
+                  -(double)INFINITY,
+                  (double)NAN,
+                  1e-310,
+                  0.999e-3,
+                  1.5,
+                  10.0};
     size_t n = sizeof v / sizeof *v;
     int64_t c[14] = {0}, o[4] = {0};
     gs_probe_hist_add_d(&h, v, n, c, o);
@@ -471,7 +489,7 @@ static void hist_values(void)
     CHECK_EQ_INT(gs_probe_hist_init(&h, 4, 1.0, 1.0, &err), GS_EINVAL);
     CHECK_HAS_STR(err.msg, "record.hist");
     CHECK_EQ_INT(gs_probe_hist_init(&h, 0, 0.0, 1.0, &err), GS_EINVAL);
-    CHECK_EQ_INT(gs_probe_hist_init(&h, 4, -INFINITY, 1.0, &err), GS_EINVAL);
+    CHECK_EQ_INT(gs_probe_hist_init(&h, 4, -(double)INFINITY, 1.0, &err), GS_EINVAL);
     gs_probe_hist_free(&h);
 }
 
@@ -759,7 +777,8 @@ static void verdict_rules(void)
     CHECK_EQ_INT(gs_probe_worst(DIV | DEAD | SAT | VAN), GS_VERDICT_DIVERGED);
     CHECK_EQ_INT(gs_probe_worst(SAT | EXP), GS_VERDICT_SATURATED);
     /* slope */
-    double y[3] = {1.0, exp(-1.0), exp(-2.0)}, z[3] = {1.0, 0.0, 1.0}, inf[3] = {1, INFINITY, 1};
+    double y[3] = {1.0, exp(-1.0), exp(-2.0)}, z[3] = {1.0, 0.0, 1.0},
+           inf[3] = {1, (double)INFINITY, 1};
     CHECK_NEAR(gs_probe_slope(y, 3), -1.0, 1e-14, 0.0);
     CHECK(isnan(gs_probe_slope(y, 1)));
     CHECK(isnan(gs_probe_slope(z, 3)));

@@ -228,7 +228,7 @@ static void test_bad_input(void)
 {
     gs_theory t;
     gs_error err;
-    double sw, bad[] = {0.0, -1.0, NAN, INFINITY};
+    double sw, bad[] = {0.0, -1.0, (double)NAN, (double)INFINITY};
     expect_einval(gs_theory_point(-1, 0, 1, 0, &t, &err), &err, "unknown activation -1");
     expect_einval(gs_theory_point(GS_ACT__COUNT, 0, 1, 0, &t, &err), &err, "unknown activation");
     CHECK(isnan(t.q_star) && isnan(t.chi1) && isnan(t.xi_c));
