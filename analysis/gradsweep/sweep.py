@@ -274,11 +274,16 @@ class Sweep:
                     df[n] = self._fixed_value(s, df, k)
             frames.append(df)
         cols = ["run_id"] + names + [c for c, _, _ in FIXED]
-        out = pd.concat([f.reindex(columns=cols) for f in frames], ignore_index=True) \
-            if frames else pd.DataFrame(columns=cols)
+        frames = [f.reindex(columns=cols) for f in frames]
+        full = [f for f in frames if len(f)] or frames[:1]  # an empty frame would upcast ints
+        out = pd.concat(full, ignore_index=True)
         for c, _, default in FIXED:  # older outputs lack some columns
-            if out[c].isna().any() and not (isinstance(default, float) and np.isnan(default)):
+            if out[c].isna().any():
                 out[c] = out[c].fillna(default)
+            if isinstance(default, int) and len(out):
+                out[c] = out[c].astype(np.uint64 if c == "seed" else np.int64)
+            elif isinstance(default, float):
+                out[c] = out[c].astype(np.float64)
         self._summary, self._axes, self._keys, self._where = out, names, keys, where
 
     def _fixed_value(self, s, df, key):
@@ -319,7 +324,8 @@ class Sweep:
             if keys is None:  # no index: the axes are the config keys that vary
                 cfg = sorted({k for a in attrs for k in a if "." in k} - {"model.width_list"})
                 keys = [k for k in cfg if len({repr(_axis_value(a, k)) for a in attrs}) > 1]
-            df = pd.concat([df, self._rows(extra, attrs, keys, df)], ignore_index=True)
+            rows = self._rows(extra, attrs, keys, df)
+            df = pd.concat([df, rows], ignore_index=True) if len(df) else rows
             df = self._plan_order(df, keys, _str(s.attrs.get("spec", "")))
         return df, keys or []
 
