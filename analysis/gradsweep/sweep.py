@@ -417,8 +417,9 @@ class Sweep:
             shard = self._where.get(rid)
             if shard is None:
                 raise KeyError(f"run {rid!r} is not in this sweep ({len(self._where)} runs)")
-        if in_index is None:
-            in_index = shard.file is not None and rid in shard.file["runs"]
+        if in_index is None:  # the link itself, without following it into the segment
+            in_index = shard.file is not None and \
+                shard.file["runs"].get(rid, getlink=True) is not None
         loc = shard.locate(rid, in_index)
         if loc is None:
             raise KeyError(f"run {rid!r} is not committed in {shard.path}")
