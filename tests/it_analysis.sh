@@ -1,17 +1,22 @@
-# analysis/gradsweep.py reads an output: summary table, per-run statistics, the profile figure,
-# and xarray sees the named axes (step, layer, fan_out_NNN, fan_in_NNN) of a run group.
+# The gradsweep package's CLI (python3 -m gradsweep) and path functions read an output: summary
+# table, per-run statistics, the profile figure, and xarray sees the named axes (step, layer, fan_out_NNN, fan_in_NNN) of a run group.
 . "$(dirname "$0")/lib.sh"
 need_h5py
 "$PY" -c "import pandas, matplotlib" 2>/dev/null || { echo "skip: no pandas/matplotlib"; exit 77; }
 d=$(scratch analysis)
 expect_rc 0 "$GS_EXE" run "$SPECS/small.yaml" -o "$d/out.h5" -q
-tool=$GS_SOURCE_DIR/analysis/gradsweep.py
-expect_rc 0 "$PY" "$tool" summary "$d/out.h5"
+export PYTHONPATH=$GS_SOURCE_DIR/analysis
+tool="-m gradsweep"
+expect_rc 0 "$PY" $tool summary "$d/out.h5"
 expect_out "status counts:"
-expect_rc 0 "$PY" "$tool" profile "$d/out.h5" -o "$d/p.png" --where activation=tanh
+expect_rc 0 "$PY" $tool profile "$d/out.h5" -o "$d/p.png" --where activation=tanh
 [ -s "$d/p.png" ] || fail "profile figure not written"
-expect_rc 1 "$PY" "$tool" profile "$d/out.h5" -o "$d/q.png" --where colour=red
+expect_rc 1 "$PY" $tool profile "$d/out.h5" -o "$d/q.png" --where colour=red
 expect_out "no column 'colour'"
+expect_rc 0 "$PY" $tool summary "$d/out.h5.d"
+expect_out "status counts:"
+expect_rc 1 "$PY" $tool summary "$d/none.h5"
+expect_out "none.h5: no such file"
 cd "$GS_SOURCE_DIR/analysis"
 "$PY" - "$d/out.h5" <<'PY' || fail "library use"
 import sys
@@ -24,6 +29,11 @@ rid = runs.run_id[0]
 st = gs.stats(path, rid)
 assert list(st.columns) == ["step", "layer", "grad_norm", "loss"]
 assert st["layer"].max() == runs.depth[0]  # depth + 1 layers
+ls = gs.layer_stats(path, rid)
+assert list(ls.columns[:3]) == ["step", "layer", "grad_norm"] and len(ls) == len(st)
+seg, grp = gs.segment_of(path, rid)
+assert seg.endswith(".h5") and "/out.h5.d/seg-" in seg and grp.strip("/") == f"runs/{rid}"
+assert gs.histogram(path, rid) is None and gs.jacobian(path, rid) is None
 try:
     import xarray  # noqa: F401
 except ImportError:
