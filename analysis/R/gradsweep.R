@@ -34,12 +34,14 @@ summary_of <- function(f) {
     # seed is uint64 but always in [1, 2^32 - 1] (gs_run_seed), so a double holds it exactly.
     if ("seed" %in% names(s)) s$seed <- as.numeric(s$seed)
     attr(s, "axes") <- as.character(h5attr(ds, "axes"))
+    attr(s, "axis_keys") <- as.character(h5attr(ds, "axis_keys"))
     s
 }
 
 # read_summary(path): data.frame of /summary, one row per stored run in plan order. Strings are
 # character, integers integer (or double beyond 32 bits), reals double; every sweep axis is a
-# column named as in docs/schema.md (attr(x, "axes") lists them, in spec order).
+# column named as in docs/schema.md (attr(x, "axes") lists them, in spec order, and
+# attr(x, "axis_keys") their spec key paths, such as "model.sigma_w").
 read_summary <- function(path) {
     f <- gs_open(path)
     on.exit(f$close_all())
@@ -153,4 +155,24 @@ read_tensor <- function(path, run_id, layer, step, group = "grads", kind = "W") 
     x <- do.call(`[`, c(list(ds), idx, list(drop = FALSE)))
     x <- array(x, dim = d[-length(d)])
     if (length(d) == 2) as.vector(x) else aperm(x) # back to C order: [fan_out, fan_in]
+}
+
+# read_run_attrs(path, keys, run_ids = NULL): data.frame with run_id and one column per run
+# attribute in keys (config keys such as "model.sigma_b", or results such as "steps_done"), for
+# the given runs (all stored runs when NULL). A key a run lacks (an output older than the key,
+# docs/schema.md) is NA there.
+read_run_attrs <- function(path, keys, run_ids = NULL) {
+    f <- gs_open(path)
+    on.exit(f$close_all())
+    if (is.null(run_ids)) run_ids <- summary_of(f)$run_id
+    cols <- lapply(keys, function(k) {
+        vals <- lapply(run_ids, function(id) {
+            g <- run_group(f, path, id)
+            if (g$attr_exists(k)) h5attr(g, k) else NA
+        })
+        if (length(vals)) unlist(vals) else logical(0)
+    })
+    out <- data.frame(run_id = as.character(run_ids), stringsAsFactors = FALSE)
+    for (i in seq_along(keys)) out[[keys[i]]] <- cols[[i]]
+    out
 }
