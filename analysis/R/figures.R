@@ -245,7 +245,10 @@ main <- function() {
     figure1(path, runs, opt$step, file.path(outdir, "fig1_grad_norm_per_layer.png"))
     crit <- figure2(path, runs, opt$exe, file.path(outdir, "fig2_phase_diagram.png"))
     if (nrow(crit)) {
-        write.csv(crit, file.path(outdir, "fig2_critical_sigma_w.csv"), row.names = FALSE)
+        crit$sigma_w <- sprintf("%.17g", crit$sigma_w) # full precision, as gradsweep printed it
+        crit$sigma_b <- sprintf("%.17g", crit$sigma_b)
+        write.csv(crit, file.path(outdir, "fig2_critical_sigma_w.csv"), row.names = FALSE,
+                  quote = c(1))
     }
 }
 
