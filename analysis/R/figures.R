@@ -62,7 +62,7 @@ load_runs <- function(path) {
 panel_of <- function(runs, except) {
     axes <- attr(runs, "axes")[!attr(runs, "axis_keys") %in% except]
     if (length(axes) == 0) return(rep("all runs", nrow(runs)))
-    lab <- lapply(axes, function(a) paste0(a, " = ", format(runs[[a]], trim = TRUE)))
+    lab <- lapply(axes, function(a) paste0(a, " = ", as.character(runs[[a]])))
     do.call(paste, c(lab, sep = ", "))
 }
 
@@ -200,9 +200,12 @@ figure2 <- function(path, runs, exe, file) {
     cell <- aggregate(ratio ~ panel + model.sigma_w + model.depth, data = runs,
                       FUN = function(x) mean(x), na.action = na.pass)
     names(cell) <- c("panel", "sigma_w", "depth", "ratio")
-    xe <- cell_edges(cell$sigma_w, 0.1 * max(abs(cell$sigma_w), 1))
+    sw <- range(cell$sigma_w)
+    logx <- sw[1] > 0 && sw[2] / sw[1] >= 8 # a log-spaced grid: cells and axis in log10
+    xe <- if (logx) lapply(cell_edges(log10(cell$sigma_w), 0.05), function(e) 10^e) else
+        cell_edges(cell$sigma_w, 0.1 * max(abs(cell$sigma_w), 1))
     ye <- cell_edges(cell$depth, 0.5)
-    key_x <- as.character(cell$sigma_w)
+    key_x <- as.character(if (logx) log10(cell$sigma_w) else cell$sigma_w)
     key_y <- as.character(cell$depth)
     cell$xmin <- xe$lo[key_x]; cell$xmax <- xe$hi[key_x]
     cell$ymin <- ye$lo[key_y]; cell$ymax <- ye$hi[key_y]
@@ -214,9 +217,10 @@ figure2 <- function(path, runs, exe, file) {
         scale_fill_distiller(palette = "RdBu", limits = c(-m, m), na.value = "grey70",
                              name = "log10 of\nfirst / last\nlayer grad norm") +
         facet_wrap(~panel) +
-        scale_x_continuous(breaks = grid_breaks(cell$sigma_w)) +
+        scale_x_continuous(breaks = grid_breaks(cell$sigma_w), labels = function(b) signif(b, 3),
+                           trans = if (logx) "log10" else "identity") +
         scale_y_continuous(breaks = grid_breaks(cell$depth)) +
-        labs(x = "weight scale \u03c3_w  (init normal: W ~ N(0, \u03c3_w\u00b2 / fan_in))",
+        labs(x = "weight scale \u03c3_w  (model.sigma_w; init normal: W ~ N(0, \u03c3_w\u00b2 / fan_in))",
              y = "depth (hidden layers)",
              title = sprintf("%s: gradient ratio \u2016\u2202L/\u2202W_0\u2016 / \u2016\u2202L/\u2202W_L-1\u2016 at step 0",
                              sweep_name(path)),
@@ -244,10 +248,12 @@ main <- function() {
     dir.create(outdir, showWarnings = FALSE, recursive = TRUE)
     figure1(path, runs, opt$step, file.path(outdir, "fig1_grad_norm_per_layer.png"))
     crit <- figure2(path, runs, opt$exe, file.path(outdir, "fig2_phase_diagram.png"))
+    csv <- file.path(outdir, "fig2_critical_sigma_w.csv")
+    unlink(csv) # no stale line from an earlier call
     if (nrow(crit)) {
         crit$sigma_w <- sprintf("%.17g", crit$sigma_w) # full precision, as gradsweep printed it
         crit$sigma_b <- sprintf("%.17g", crit$sigma_b)
-        write.csv(crit, file.path(outdir, "fig2_critical_sigma_w.csv"), row.names = FALSE,
+        write.csv(crit, csv, row.names = FALSE,
                   quote = c(1))
     }
 }

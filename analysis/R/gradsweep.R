@@ -33,9 +33,17 @@ summary_of <- function(f) {
     }
     # seed is uint64 but always in [1, 2^32 - 1] (gs_run_seed), so a double holds it exactly.
     if ("seed" %in% names(s)) s$seed <- as.numeric(s$seed)
-    attr(s, "axes") <- as.character(h5attr(ds, "axes"))
-    attr(s, "axis_keys") <- as.character(h5attr(ds, "axis_keys"))
+    attr(s, "axes") <- string_list_attr(ds, "axes")
+    attr(s, "axis_keys") <- string_list_attr(ds, "axis_keys")
     s
+}
+
+# A string-array attribute; character(0) for an empty one (a sweep without axes), which hdf5r
+# cannot read.
+string_list_attr <- function(obj, name) {
+    a <- obj$attr_open(name)
+    on.exit(a$close())
+    if (prod(a$get_space()$dims) == 0) character(0) else as.character(a$read())
 }
 
 # read_summary(path): data.frame of /summary, one row per stored run in plan order. Strings are
