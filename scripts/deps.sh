@@ -5,7 +5,8 @@ set -euo pipefail
 build=(build-essential cmake pkg-config libhdf5-dev libgsl-dev libopenblas-dev libyaml-dev zlib1g-dev
        hdf5-tools)
 test=("${build[@]}" clang libomp-dev python3 python3-h5py python3-numpy python3-pandas python3-matplotlib
-      python3-xarray python3-h5netcdf python3-sklearn python3-torch r-base-core r-cran-hdf5r)
+      python3-xarray python3-h5netcdf python3-sklearn python3-torch r-base-core r-cran-hdf5r
+      r-cran-ggplot2)
 case "${1:-build}" in
     build) want=("${build[@]}") ;;
     test) want=("${test[@]}") ;;

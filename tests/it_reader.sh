@@ -39,8 +39,10 @@ expect_rc 0 "$GS_EXE" run "$d/k.yaml" -o "$d/ref.h5" -q -j 2
 rm -rf "$d/k.h5" "$d/k.h5.d"
 "$GS_EXE" run "$d/k.yaml" -o "$d/k.h5" -q -j 1 --commit-runs 1 --commit-seconds 600 >/dev/null 2>&1 &
 pid=$!
-for _ in $(seq 400); do
+# Waits on progress, not on the clock (sanitizer builds are slow), with a 10-minute hang guard.
+for _ in $(seq 60000); do
     [ "$(wc -l <"$d/k.h5.d/journal" 2>/dev/null || echo 0)" -ge 3 ] && break
+    kill -0 "$pid" 2>/dev/null || break
     sleep 0.01
 done
 kill -9 "$pid" 2>/dev/null || fail "the sweep ended before it could be killed"
