@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
 import numpy as np  # noqa: E402
 from matplotlib.colors import LogNorm, Normalize  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 DIVERGED = "#D55E00"  # Okabe-Ito vermillion: diverged runs and cells
 MAX_PANELS = 12
@@ -61,10 +62,10 @@ def grid(n, w=4.2, h=3.3, ncols=None, cbar=False):
     with cbar, a colour bar on the right (fig.cbar_rect). Returns fig, [axes]."""
     ncols = ncols or min(n, 4)
     nrows = math.ceil(n / ncols)
-    width, height = w * ncols + (1.3 if cbar else 0.2), h * nrows + 0.9
+    width, height = w * ncols + (1.5 if cbar else 0.4), h * nrows + 0.9
     fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), squeeze=False)
     top, bottom = 1 - 0.9 / height, 0.6 / height
-    fig.subplots_adjust(left=0.8 / width, right=1 - (1.5 if cbar else 0.3) / width, top=top,
+    fig.subplots_adjust(left=1.0 / width, right=1 - (1.5 if cbar else 0.3) / width, top=top,
                         bottom=bottom, wspace=0.38, hspace=0.5 if nrows > 1 else 0.2)
     fig.cbar_rect = [1 - 1.05 / width, bottom, 0.18 / width, top - bottom]
     flat = list(axes.ravel())
@@ -140,6 +141,7 @@ def grad_profile(df, steps, sweep, hue=None, facet=()):
                             label=None if h is None else fmt(h))
             ax.set_yscale("log")
             ax.set_xlabel("layer l (0 = input)")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_ylabel("‖∂L/∂W_l‖ (Frobenius)")
             ax.set_title(f"step {step}" + (f" · {name}" if name else ""), fontsize=9)
             ax.grid(True, which="major", alpha=0.3)
