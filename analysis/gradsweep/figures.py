@@ -135,7 +135,7 @@ def grad_profile(df, steps, sweep, hue=None, facet=()):
             at = sub[sub["step"] == step]
             for h in hues:
                 rows = at if h is None else at[at[hue] == h]
-                prof = rows.groupby("layer")["value"].apply(geomean).dropna()
+                prof = rows.groupby("layer")["value"].agg(geomean).dropna()
                 if len(prof):
                     ax.plot(prof.index, prof.values, "o-", ms=3, color=colour[h],
                             label=None if h is None else fmt(h))
@@ -186,7 +186,7 @@ def heat(ax, cells, value, cmap="cividis", norm=None, text="{:.2g}"):
         ax.set_yscale("log")
     ax.set_xlabel("σ_w (weight scale)")
     ax.set_ylabel("depth (hidden layers)")
-    if text and grid_v.size <= 120 and mesh is not None:
+    if text and len(xs) <= 8 and len(ys) <= 12 and mesh is not None:  # legible cells only
         for iy, y in enumerate(ys):
             for ix, x in enumerate(xs):
                 v = grid_v[iy, ix]

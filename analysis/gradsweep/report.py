@@ -178,7 +178,8 @@ def make_critical(ctx):
             if key not in cache:
                 cache[key] = cli_critical(exe, act, key[1], alpha)
             if cache[key] is not None:
-                ctx.crit_sources.add(f"`gradsweep theory --critical` ({exe}) at the sweep's σ_b")
+                ctx.crit_sources.add(f"from `gradsweep theory --critical` ({exe}) at the "
+                                     "sweep's σ_b")
                 return cache[key]
         ctx.crit_sources.add("interpolated where the summary column chi1 crosses 1")
         return interp_critical(sub)
@@ -219,8 +220,8 @@ def fig_phase(ctx):
                  "step 0 (summary columns grad_norm_first_step0 / grad_norm_last_step0, mean "
                  "over replicates) per depth and σ_w: negative (dark) where gradients vanish "
                  "toward the input, positive where they explode. Dashed: the mean-field "
-                 "critical line χ₁ = 1 (vertical: χ₁ does not depend on depth); critical σ_w "
-                 f"from {'; '.join(sorted(ctx.crit_sources))}.")
+                 "critical line χ₁ = 1 (vertical: χ₁ does not depend on depth); critical σ_w: "
+                 f"{'; '.join(sorted(ctx.crit_sources))}.")
 
 
 def fig_trainability(ctx):
