@@ -7,5 +7,6 @@
 int gs_cmd_theory(int argc, char **argv); /* cmd_theory.c: gradsweep theory ... */
 int gs_cmd_info(int argc, char **argv);   /* cmd_info.c: gradsweep info OUT.h5 */
 int gs_cmd_status(int argc, char **argv); /* cmd_info.c: gradsweep status OUT.h5 [SPEC] */
+int gs_cmd_report(int argc, char **argv); /* cmd_report.c: gradsweep report OUT.h5 [-o DIR] */
 
 #endif
