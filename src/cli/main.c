@@ -117,6 +117,7 @@ static void usage_main(FILE *f)
             "             (gradsweep theory --help)\n"
             "  info OUT   what an output holds: runs, status and verdict counts, axes, size\n"
             "  status OUT done / failed / missing runs of the plan (gradsweep status --help)\n"
+            "  report OUT write the standard figures and index.html (gradsweep report --help)\n"
             "  help       this text\n"
             "\n"
             "options: --help, --version\n"
@@ -819,8 +820,11 @@ int main(int argc, char **argv)
         return gs_cmd_info(argc - 1, argv + 1);
     if (strcmp(cmd, "status") == 0)
         return gs_cmd_status(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0)
+        return gs_cmd_report(argc - 1, argv + 1);
     fprintf(stderr,
-            "gradsweep: unknown command '%s' (commands: run, list, theory, info, status, help)\n",
+            "gradsweep: unknown command '%s' (commands: run, list, theory, info, status, report, "
+            "help)\n",
             cmd);
     return EXIT_USAGE;
 }
