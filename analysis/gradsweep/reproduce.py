@@ -347,6 +347,9 @@ CHECKS = {
     "seed_notes": (check_seed_notes, figure_seed_notes),
     "schoenholz2017": (check_schoenholz2017, figure_schoenholz2017),
     "he2015": (check_he2015, figure_he2015),
+    "glorot2010": (lambda o: __import__("gradsweep.repro_glorot2010", fromlist=["_"]).check(o),
+                   lambda o, p: __import__("gradsweep.repro_glorot2010", fromlist=["_"])
+                   .figure(o, p)),
 }
 
 
