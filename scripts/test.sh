@@ -17,8 +17,8 @@ for preset in release asan tsan; do
     quiet "build/build-$preset.log" cmake --build --preset "$preset" -j "$jobs"
     echo "== $preset: ctest"
     if [ "$preset" = release ]; then
-        ctest --preset "$preset" -j "$jobs"
+        ctest --preset "$preset" -j "$jobs" --output-on-failure
     else
-        ctest --preset "$preset" -j "$jobs" -LE analysis
+        ctest --preset "$preset" -j "$jobs" -LE analysis --output-on-failure
     fi
 done
