@@ -16,6 +16,7 @@ reduced_overrides() {
     seed_notes) echo "model.width=32 model.depth=6,12 replicates=1 train.steps=2" ;;
     schoenholz2017) echo "model.width=48 model.sigma_w=0.5,1.1,4.0 model.depth=4,16,48" ;;
     he2015) echo "replicates=1 train.steps=300" ;;
+    remedies) echo "replicates=1 model.width=48" ;;
     *) return 1 ;;
     esac
 }
