@@ -17,6 +17,7 @@ reduced_overrides() {
     schoenholz2017) echo "model.width=48 model.sigma_w=0.5,1.1,4.0 model.depth=4,16,48" ;;
     he2015) echo "replicates=1 train.steps=300" ;;
     remedies) echo "replicates=1 model.width=48" ;;
+    isometry) echo "model.depth=2,8,32 replicates=1" ;;
     *) return 1 ;;
     esac
 }

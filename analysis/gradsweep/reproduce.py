@@ -357,6 +357,8 @@ CHECKS = {
     "he2015": (check_he2015, figure_he2015),
     "remedies": (lambda o: _module("repro_remedies").check_remedies(o),
                  lambda o, p: _module("repro_remedies").figure_remedies(o, p)),
+    "isometry": (lambda o: _module("repro_isometry").check_isometry(o),
+                 lambda o, p: _module("repro_isometry").figure_isometry(o, p)),
 }
 
 
