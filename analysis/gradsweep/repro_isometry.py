@@ -2,7 +2,6 @@
 Jacobian an exact isometry and its training time depth-independent; Gaussian init spreads the
 spectrum with depth. Check and figure for `python3 -m gradsweep.reproduce isometry OUT.h5`."""
 
-
 import numpy as np
 
 try:
