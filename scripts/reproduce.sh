@@ -17,6 +17,8 @@ reduced_overrides() {
     schoenholz2017) echo "model.width=48 model.sigma_w=0.5,1.1,4.0 model.depth=4,16,48" ;;
     he2015) echo "replicates=1 train.steps=300" ;;
     glorot2010) echo "replicates=1 train.steps=20 record.hist.every=10" ;;
+    remedies) echo "replicates=1 model.width=48" ;;
+    isometry) echo "model.depth=2,8,32 replicates=1" ;;
     *) return 1 ;;
     esac
 }
@@ -36,7 +38,7 @@ done
 spec=$root/experiments/$name.yaml
 if ! reduced_overrides "$name" >/dev/null || [ ! -f "$spec" ]; then
     echo "scripts/reproduce.sh: unknown reproduction '$name' (one of: seed_notes," \
-        "schoenholz2017, he2015, glorot2010)" >&2
+        "schoenholz2017, he2015, glorot2010, remedies, isometry)" >&2
     exit 2
 fi
 exe=${GS_EXE:-$root/build/release/gradsweep}

@@ -343,13 +343,24 @@ def figure_he2015(out, png):
 # ---------------------------------------------------------------------------------------------
 # main
 
+def _module(name):
+    """A reproduction module beside this file (gradsweep.repro_NAME), imported on first use;
+    works under `-m gradsweep.reproduce` and when this file runs alone."""
+    import importlib
+
+    return importlib.import_module(f"{__package__}.{name}" if __package__ else name)
+
+
 CHECKS = {
     "seed_notes": (check_seed_notes, figure_seed_notes),
     "schoenholz2017": (check_schoenholz2017, figure_schoenholz2017),
     "he2015": (check_he2015, figure_he2015),
-    "glorot2010": (lambda o: __import__("gradsweep.repro_glorot2010", fromlist=["_"]).check(o),
-                   lambda o, p: __import__("gradsweep.repro_glorot2010", fromlist=["_"])
-                   .figure(o, p)),
+    "glorot2010": (lambda o: _module("repro_glorot2010").check(o),
+                   lambda o, p: _module("repro_glorot2010").figure(o, p)),
+    "remedies": (lambda o: _module("repro_remedies").check_remedies(o),
+                 lambda o, p: _module("repro_remedies").figure_remedies(o, p)),
+    "isometry": (lambda o: _module("repro_isometry").check_isometry(o),
+                 lambda o, p: _module("repro_isometry").figure_isometry(o, p)),
 }
 
 
