@@ -32,15 +32,15 @@ typedef struct {
     /* Per-layer statistics of each row (docs/probes.md has every formula). [T][L] arrays have a
      * column per weight layer (the readout last), [T][H] arrays one per hidden layer,
      * H = L - 1. An array is NULL when record.level does not record it. */
-    int level;             /* gs_level of the rows */
-    double *delta_norm;    /* [T][L] ||dL/dh_l||_F over the batch (l = L-1: dL/d output) */
-    double *q;             /* [T][L] mean over batch and units of h_l^2 */
-    double *dead_frac;     /* [T][H] fraction of units with h <= 0 on every row (relu family;
-                            * NaN for other activations) */
-    double *sat_frac;      /* [T][H] fraction of (row, unit) entries with |f'(h)| < 0.01 f'(0)
-                            * (tanh, sigmoid, softsign, hard_tanh; NaN for others) */
-    double *delta_slope;   /* [T] least-squares slope of ln delta_norm over hidden layers 0..H-1
-                            * (per layer; NaN when H < 2) */
+    int level;           /* gs_level of the rows */
+    double *delta_norm;  /* [T][L] ||dL/dh_l||_F over the batch (l = L-1: dL/d output) */
+    double *q;           /* [T][L] mean over batch and units of h_l^2 */
+    double *dead_frac;   /* [T][H] fraction of units with h <= 0 on every row (relu family;
+                          * NaN for other activations) */
+    double *sat_frac;    /* [T][H] fraction of (row, unit) entries with |f'(h)| < 0.01 f'(0)
+                          * (tanh, sigmoid, softsign, hard_tanh; NaN for others) */
+    double *delta_slope; /* [T] least-squares slope of ln delta_norm over hidden layers 0..H-1
+                          * (per layer; NaN when H < 2) */
     /* standard and full */
     double *grad_mean_abs;    /* [T][L] mean |dL/dW_l| */
     double *grad_max_abs;     /* [T][L] max |dL/dW_l| */
@@ -60,37 +60,37 @@ typedef struct {
      * bins, and 4 counts outside the bins: zero, below (0 < |v| < 10^min), above (|v| >= 10^max,
      * Inf included), nonfinite (NaN). Each layer's counts sum to its entry count. */
     size_t hist_bins;
-    size_t cap_hist, n_hist;  /* H: rows planned, rows taken */
-    int64_t *hist_step;       /* [H] */
-    int64_t *hist_grad;       /* [H][L][bins] entries of dL/dW_l */
-    int64_t *hist_grad_out;   /* [H][L][4] zero, below, above, nonfinite */
-    int64_t *hist_delta;      /* [H][L][bins] entries of dL/dh_l over the batch [B][n_l+1] */
-    int64_t *hist_delta_out;  /* [H][L][4] */
+    size_t cap_hist, n_hist; /* H: rows planned, rows taken */
+    int64_t *hist_step;      /* [H] */
+    int64_t *hist_grad;      /* [H][L][bins] entries of dL/dW_l */
+    int64_t *hist_grad_out;  /* [H][L][4] zero, below, above, nonfinite */
+    int64_t *hist_delta;     /* [H][L][bins] entries of dL/dh_l over the batch [B][n_l+1] */
+    int64_t *hist_delta_out; /* [H][L][4] */
 
     /* Probe batch (record.activations / record.deltas / record.jacobian; probe_rows is 0 when
      * none is on): the fixed rows, and at each snapshot step s < n_snaps the tensors of an extra
      * training-mode forward/backward on the probe batch alone (it changes nothing: running
      * statistics are restored, the step's own pass comes after) */
-    size_t probe_rows;     /* P */
-    int64_t *probe_index;  /* [P] sample index in the data set */
-    double **probe_h;      /* [L] each [cap_snaps][P][fan_out[l]] pre-activation h_l, or NULL */
-    double **probe_delta;  /* [L] same shape, dL/dh_l (L the mean loss over the probe batch) */
+    size_t probe_rows;    /* P */
+    int64_t *probe_index; /* [P] sample index in the data set */
+    double **probe_h;     /* [L] each [cap_snaps][P][fan_out[l]] pre-activation h_l, or NULL */
+    double **probe_delta; /* [L] same shape, dL/dh_l (L the mean loss over the probe batch) */
 
     /* Jacobian spectrum (record.jacobian; cap_jac is 0 when off): J = d output / d input at the
      * first jac_inputs probe samples, evaluation-mode forward (batchnorm: running statistics) */
     size_t jac_inputs; /* m */
     size_t jac_rank;   /* r = min(d_in, d_out): singular values per input */
     size_t cap_jac, n_jac;
-    int64_t *jac_step;    /* [J] step 0 and the snapshot steps */
-    double *jac_sv;       /* [J][m][r] singular values, descending */
-    double *jac_mean_sq;  /* [J][m] mean of sigma^2 over the r values */
-    double *jac_max;      /* [J][m] largest sigma */
+    int64_t *jac_step;   /* [J] step 0 and the snapshot steps */
+    double *jac_sv;      /* [J][m][r] singular values, descending */
+    double *jac_mean_sq; /* [J][m] mean of sigma^2 over the r values */
+    double *jac_max;     /* [J][m] largest sigma */
 
     /* Verdict (docs/probes.md): the most severe state any row reached, and the first step
      * that reached it (-1 with healthy) */
-    int verdict;          /* gs_verdict */
+    int verdict; /* gs_verdict */
     int64_t verdict_step;
-    double delta_slope0;  /* delta_slope at step 0 (NaN when not recorded) */
+    double delta_slope0; /* delta_slope at step 0 (NaN when not recorded) */
 
     /* [T] per row: the step's scheduled learning rate (gs_opt_lr), 1 when gradient clipping changed
      * the step's gradients, and the L2 norm over all weight and bias gradients before clipping */
