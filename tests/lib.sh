@@ -20,3 +20,14 @@ expect_rc() {
 expect_out() { grep -qF -- "$1" <<<"$OUT" || fail "output lacks '$1': $OUT"; }
 # A fresh scratch directory per test under the test build dir.
 scratch() { local d="${GS_BINARY_DIR:-.}/scratch/$1"; rm -rf "$d"; mkdir -p "$d"; echo "$d"; }
+# reproduce_reduced NAME: the reduced canonical reproduction (scripts/reproduce.sh NAME --reduced)
+# must print "NAME: REPRODUCED" and draw its figure; sets d to its scratch directory. Skips (77)
+# without h5py, pandas or matplotlib.
+reproduce_reduced() {
+    need_h5py
+    "$PY" -c "import pandas, matplotlib" 2>/dev/null || { echo "skip: no pandas/matplotlib"; exit 77; }
+    d=$(scratch "physics_$1")
+    expect_rc 0 env GS_PYTHON="$PY" "$GS_SOURCE_DIR/scripts/reproduce.sh" "$1" --reduced -o "$d" -j 2
+    expect_out "$1: REPRODUCED"
+    [ -s "$d/$1.png" ] || fail "figure $d/$1.png not written"
+}

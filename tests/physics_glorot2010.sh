@@ -2,12 +2,7 @@
 # Reproduction "glorot2010", reduced (scripts/reproduce.sh --reduced): the claim and margins are in the
 # header of experiments/glorot2010.yaml; the check must print REPRODUCED and draw the figure.
 source "$(dirname "$0")/lib.sh"
-need_h5py
-"$PY" -c "import pandas, matplotlib" 2>/dev/null || { echo "skip: no pandas/matplotlib"; exit 77; }
-d=$(scratch physics_glorot2010)
-expect_rc 0 env GS_PYTHON="$PY" "$GS_SOURCE_DIR/scripts/reproduce.sh" glorot2010 --reduced -o "$d" -j 2
-expect_out "glorot2010: REPRODUCED"
-[ -s "$d/glorot2010.png" ] || fail "figure $d/glorot2010.png not written"
+reproduce_reduced glorot2010
 # The check can fail: with sigma_b = 1 the tanh pre-activations sit at q* ~ 1 where tanh' < 1
 # (chi1 = 0.40 at sigma_w = 1), so even Xavier's gradients shrink towards the input.
 expect_rc 0 "$GS_EXE" run "$GS_SOURCE_DIR/experiments/glorot2010.yaml" -o "$d/wrong.h5" -q -j 2 \

@@ -2,12 +2,7 @@
 # Reproduction "isometry", reduced (scripts/reproduce.sh --reduced): the claim and margins are in the
 # header of experiments/isometry.yaml; the check must print REPRODUCED and draw the figure.
 source "$(dirname "$0")/lib.sh"
-need_h5py
-"$PY" -c "import pandas, matplotlib" 2>/dev/null || { echo "skip: no pandas/matplotlib"; exit 77; }
-d=$(scratch physics_isometry)
-expect_rc 0 env GS_PYTHON="$PY" "$GS_SOURCE_DIR/scripts/reproduce.sh" isometry --reduced -o "$d" -j 2
-expect_out "isometry: REPRODUCED"
-[ -s "$d/isometry.png" ] || fail "figure $d/isometry.png not written"
+reproduce_reduced isometry
 # The check can fail: orthogonal weights scaled by sigma_w = 1.5 are no isometry (every singular
 # value of a linear net is 1.5^(depth+1)), and the net trains no faster than a Gaussian one.
 expect_rc 0 "$GS_EXE" run "$GS_SOURCE_DIR/experiments/isometry.yaml" -o "$d/wrong.h5" -q -j 2 \

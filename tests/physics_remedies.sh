@@ -2,12 +2,7 @@
 # Reproduction "remedies", reduced (scripts/reproduce.sh --reduced): the claim and margins are in the
 # header of experiments/remedies.yaml; the check must print REPRODUCED and draw the figure.
 source "$(dirname "$0")/lib.sh"
-need_h5py
-"$PY" -c "import pandas, matplotlib" 2>/dev/null || { echo "skip: no pandas/matplotlib"; exit 77; }
-d=$(scratch physics_remedies)
-expect_rc 0 env GS_PYTHON="$PY" "$GS_SOURCE_DIR/scripts/reproduce.sh" remedies --reduced -o "$d" -j 2
-expect_out "remedies: REPRODUCED"
-[ -s "$d/remedies.png" ] || fail "figure $d/remedies.png not written"
+reproduce_reduced remedies
 # The check can fail: a residual branch of weight alpha = 2 (x + 2 F(x)) is no identity path, the
 # delta profile is not flat and the vanishing net does not train (here it diverges). Only the
 # residual runs are needed; the file is checked as it is (the other cells are absent).

@@ -2,12 +2,7 @@
 # Reproduction "seed_notes", reduced (scripts/reproduce.sh --reduced): the claim and margins are in the
 # header of experiments/seed_notes.yaml; the check must print REPRODUCED and draw the figure.
 source "$(dirname "$0")/lib.sh"
-need_h5py
-"$PY" -c "import pandas, matplotlib" 2>/dev/null || { echo "skip: no pandas/matplotlib"; exit 77; }
-d=$(scratch physics_seed_notes)
-expect_rc 0 env GS_PYTHON="$PY" "$GS_SOURCE_DIR/scripts/reproduce.sh" seed_notes --reduced -o "$d" -j 2
-expect_out "seed_notes: REPRODUCED"
-[ -s "$d/seed_notes.png" ] || fail "figure $d/seed_notes.png not written"
+reproduce_reduced seed_notes
 # The check can fail: with init normal (Var = s^2/fan_in) the gain per layer is s, not s sqrt(n),
 # so s = 1.5 grows 1.5x per layer and the measured slopes miss ln(s sqrt(n)).
 expect_rc 0 "$GS_EXE" run "$GS_SOURCE_DIR/experiments/seed_notes.yaml" -o "$d/wrong.h5" -q -j 2 \
